@@ -1,0 +1,8 @@
+import type { Config } from 'jest';
+
+/** Every project's tests; `npm test` runs them all against a real Redis. */
+const config: Config = {
+  projects: ['<rootDir>/libs/*/jest.config.js', '<rootDir>/apps/*/jest.config.js'],
+};
+
+export default config;
