@@ -268,11 +268,9 @@ export class WorkflowNotFoundError extends DurabullError {
   /** The run id that was looked up, if any. */
   readonly runId: string | undefined;
 
-  constructor(workflowId: string, runId?: string) {
-    super(
-      `Workflow execution not found: workflowId=${JSON.stringify(workflowId)}` +
-        (runId === undefined ? '' : ` runId=${JSON.stringify(runId)}`),
-    );
+  /** @param reason - what is wrong, when the run exists but cannot serve the request. */
+  constructor(workflowId: string, runId?: string, reason = 'Workflow execution not found') {
+    super(`${reason}: workflowId=${JSON.stringify(workflowId)}` + (runId === undefined ? '' : ` runId=${JSON.stringify(runId)}`));
     this.workflowId = workflowId;
     this.runId = runId;
   }

@@ -1,0 +1,95 @@
+import { Cluster, Redis } from 'ioredis';
+import type { ClusterNode, ClusterOptions, RedisOptions } from 'ioredis';
+
+/**
+ * How to reach Redis: a URL (`redis://host:port/db`), ioredis options, an ioredis `Redis` or
+ * `Cluster` instance (used as is and never closed by Durabull), or cluster nodes.
+ */
+export type RedisConnectionOption =
+  | string
+  | RedisOptions
+  | Redis
+  | Cluster
+  | { cluster: ClusterNode[]; options?: ClusterOptions };
+
+/** The default when no `redis` option is given: `REDIS_URL`, else 127.0.0.1:6379. */
+export function defaultRedisUrl(): string {
+  return process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+}
+
+/**
+ * Owns the connections of one client or worker. `client` runs the engine's scripts, reads and
+ * BullMQ `add`s; `duplicate()` makes further connections (BullMQ workers, pub/sub) with the same
+ * target. Commands fail after a few reconnection attempts instead of waiting for Redis forever.
+ */
+export class RedisConnection {
+  readonly client: Redis | Cluster;
+  private readonly owned: Array<Redis | Cluster> = [];
+
+  private constructor(
+    client: Redis | Cluster,
+    owned: boolean,
+    private readonly factory: (overrides: RedisOptions) => Redis | Cluster,
+  ) {
+    this.client = client;
+    if (owned) this.owned.push(client);
+  }
+
+  static from(option: RedisConnectionOption = defaultRedisUrl()): RedisConnection {
+    const commandDefaults: RedisOptions = { maxRetriesPerRequest: 3, lazyConnect: false };
+    if (option instanceof Redis || option instanceof Cluster) {
+      return new RedisConnection(option, false, (overrides) =>
+        option instanceof Cluster
+          ? option.duplicate(undefined, { redisOptions: { ...option.options.redisOptions, ...overrides } })
+          : option.duplicate(overrides),
+      );
+    }
+    if (typeof option === 'string') {
+      let url: URL;
+      try {
+        url = new URL(option);
+      } catch {
+        throw new TypeError(`Invalid Redis URL: ${JSON.stringify(option)} (expected redis://host:port)`);
+      }
+      if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+        throw new TypeError(`Invalid Redis URL: ${JSON.stringify(option)} (expected redis:// or rediss://)`);
+      }
+      const factory = (overrides: RedisOptions) => new Redis(option, { ...commandDefaults, ...overrides });
+      return new RedisConnection(factory({}), true, factory);
+    }
+    if (typeof option === 'object' && option !== null && 'cluster' in option) {
+      const { cluster, options = {} } = option;
+      const factory = (overrides: RedisOptions) =>
+        new Cluster(cluster, { ...options, redisOptions: { ...commandDefaults, ...options.redisOptions, ...overrides } });
+      return new RedisConnection(factory({}), true, factory);
+    }
+    if (typeof option === 'object' && option !== null) {
+      const factory = (overrides: RedisOptions) => new Redis({ ...commandDefaults, ...option, ...overrides });
+      return new RedisConnection(factory({}), true, factory);
+    }
+    throw new TypeError(`Invalid redis option: ${String(option)}`);
+  }
+
+  /** A new connection to the same Redis, owned (and closed) by this object. */
+  duplicate(overrides: RedisOptions = {}): Redis | Cluster {
+    const connection = this.factory(overrides);
+    this.owned.push(connection);
+    return connection;
+  }
+
+  get isCluster(): boolean {
+    return this.client instanceof Cluster;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(
+      this.owned.splice(0).map(async (connection) => {
+        try {
+          await connection.quit();
+        } catch {
+          connection.disconnect();
+        }
+      }),
+    );
+  }
+}

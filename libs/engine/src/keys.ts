@@ -1,0 +1,126 @@
+/**
+ * Every Redis key, pub/sub channel and BullMQ prefix of a namespace. No key string is built
+ * anywhere else.
+ *
+ * Layout (`P` = prefix, default `durabull`; `ns` = namespace; `s` = shard):
+ *
+ * | key | type | holds |
+ * |---|---|---|
+ * | `P:{ns:s}:run:<runId>` | hash | execution state of a run |
+ * | `P:{ns:s}:hist:<runId>` | stream | the run's history, entry id `<eventId>-0` |
+ * | `P:{ns:s}:buf:<runId>` | list | events buffered while a workflow task runs |
+ * | `P:{ns:s}:wid:<workflowId>` | hash | the workflow id's current run and its status |
+ * | `P:{ns:s}:outbox` | zset | task descriptors committed but not yet consumed |
+ * | `P:{ns:s}:deadlines` | zset | timeouts and timers of the shard's runs, by due time |
+ * | `P:{ns:s}:wakes` | zset | times at which a wake-up job for the shard is armed |
+ * | `P:{ns}:meta` | hash | namespace settings (shard count) |
+ *
+ * The hash tag `{ns:s}` puts everything one script touches in one slot (Redis Cluster) while the
+ * shards spread a namespace's runs over the cluster. BullMQ queues get their own hash-tagged
+ * prefix per task queue (`P:{ns:q:<taskQueue>}`), so a queue's keys share a slot too.
+ */
+export class NamespaceKeys {
+  constructor(
+    readonly prefix: string,
+    readonly namespace: string,
+    readonly shardCount: number,
+  ) {}
+
+  /** Which shard a workflow id lives on: FNV-1a over its UTF-8 bytes. */
+  shardOf(workflowId: string): number {
+    let hash = 0x811c9dc5;
+    for (const byte of Buffer.from(workflowId, 'utf8')) {
+      hash ^= byte;
+      hash = Math.imul(hash, 0x01000193) >>> 0;
+    }
+    return hash % this.shardCount;
+  }
+
+  shard(shard: number): ShardKeys {
+    const tag = `${this.prefix}:{${this.namespace}:${shard}}`;
+    return {
+      outbox: `${tag}:outbox`,
+      deadlines: `${tag}:deadlines`,
+      wakes: `${tag}:wakes`,
+    };
+  }
+
+  /** The seven keys every run script takes, in the order `includes/run.lua` documents. */
+  run(workflowId: string, runId: string): RunKeys {
+    const shard = this.shardOf(workflowId);
+    const tag = `${this.prefix}:{${this.namespace}:${shard}}`;
+    const shardKeys = this.shard(shard);
+    return {
+      shard,
+      state: `${tag}:run:${runId}`,
+      history: `${tag}:hist:${runId}`,
+      buffer: `${tag}:buf:${runId}`,
+      outbox: shardKeys.outbox,
+      deadlines: shardKeys.deadlines,
+      wakes: shardKeys.wakes,
+      workflowId: `${tag}:wid:${workflowId}`,
+    };
+  }
+
+  get meta(): string {
+    return `${this.prefix}:{${this.namespace}}:meta`;
+  }
+
+  /** Pub/sub channels: `<channelPrefix>:closed` (run ids), `<channelPrefix>:worker:<id>` (cancels). */
+  get channelPrefix(): string {
+    return `${this.prefix}:${this.namespace}`;
+  }
+
+  get closedChannel(): string {
+    return `${this.channelPrefix}:closed`;
+  }
+
+  workerChannel(workerId: string): string {
+    return `${this.channelPrefix}:worker:${workerId}`;
+  }
+
+  /** BullMQ prefix of a task queue's workflow and activity queues. */
+  taskQueuePrefix(taskQueue: string): string {
+    return `${this.prefix}:{${this.namespace}:q:${taskQueue}}`;
+  }
+
+  /** BullMQ prefix of a worker's sticky workflow-task queue. */
+  stickyPrefix(workerId: string): string {
+    return `${this.prefix}:{${this.namespace}:sticky:${workerId}}`;
+  }
+
+  /** BullMQ prefix of the namespace's wake-up (timer) queue. */
+  get timerPrefix(): string {
+    return `${this.prefix}:{${this.namespace}:timers}`;
+  }
+
+  /** A pattern matching every key of the namespace (for cleanup in tests and tools). */
+  get pattern(): string {
+    return `${this.prefix}:{${this.namespace}[:}]*`;
+  }
+}
+
+export interface ShardKeys {
+  outbox: string;
+  deadlines: string;
+  wakes: string;
+}
+
+export interface RunKeys extends ShardKeys {
+  shard: number;
+  state: string;
+  history: string;
+  buffer: string;
+  workflowId: string;
+}
+
+export function runKeyList(keys: RunKeys): string[] {
+  return [keys.state, keys.history, keys.buffer, keys.outbox, keys.deadlines, keys.wakes, keys.workflowId];
+}
+
+/** Names of the BullMQ queues (names must not contain ':'). */
+export const QueueNames = {
+  workflow: 'workflow',
+  activity: 'activity',
+  timers: 'timers',
+} as const;

@@ -1,0 +1,44 @@
+--[[
+  The outcome of an activity attempt, fenced on the attempt and the worker that started it, so a
+  stale attempt (timed out, retried, cancelled) can never complete the activity.
+  A failure goes through Temporal's retry decision: either the next attempt is queued after its
+  backoff (no history event) or the activity closes with ActivityTaskStarted + its close event.
+
+  KEYS[1..7]  run keys
+  ARGV[1..2]  run id, channel prefix
+  ARGV[3]     ActivityTaskScheduled event id
+  ARGV[4]     attempt
+  ARGV[5]     worker id
+  ARGV[6]     outcome: completed | failed | canceled
+  ARGV[7]     result payloads | failure | cancellation details (JSON)
+  ARGV[8]     failure facts for the retry decision (JSON): { kind, type, nonRetryable, nextRetryDelay }
+  ARGV[9]     last heartbeat details (JSON), or "" to keep the recorded ones
+
+  Returns reply(1, retryState or "") or E_STALE.
+]]
+--- @include "run"
+
+local sid, attempt, worker, outcome, body, facts, details =
+  ARGV[3], tonumber(ARGV[4]), ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9]
+if not get('status') then return reply(E_NOT_FOUND) end
+if not running() then return reply(E_NOT_RUNNING) end
+local act = load_activity(sid)
+if not act or act.att ~= attempt or act.std == 0 or act.wkr ~= worker then return reply(E_STALE) end
+if details ~= '' then act.hbd = details end
+
+local state = ''
+if outcome == 'completed' then
+  close_activity(sid, act, 'ActivityTaskCompleted',
+    jobj('result', body, 'scheduledEventId', jint(sid), 'identity', jstr(act.idn or '')))
+elseif outcome == 'canceled' and act.creq > 0 then
+  close_activity(sid, act, 'ActivityTaskCanceled', jobj('details', body,
+    'latestCancelRequestedEventId', jint(act.creq), 'scheduledEventId', jint(sid), 'identity', jstr(act.idn or '')))
+elseif outcome == 'canceled' then
+  -- Cancelled without a request (the activity threw CancelledError itself): a non-retryable failure.
+  state = fail_attempt(sid, act, { kind = 'canceled' },
+    jobj('message', '"Cancelled"', 'source', '"Durabull"', 'canceledFailureInfo', jobj('details', body)))
+else
+  state = fail_attempt(sid, act, decode_facts(facts), body)
+end
+ensure_wft()
+return reply(1, state)

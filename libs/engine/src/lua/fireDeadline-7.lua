@@ -1,0 +1,71 @@
+--[[
+  Fires one due deadline of a run, if it is still current: anything the run has moved past
+  (a later attempt, a started task, a closed run) makes it a no-op.
+
+  KEYS[1..7]  run keys
+  ARGV[1..2]  run id, channel prefix
+  ARGV[3]     deadline member "<kind>|<a>|<b>|<runId>|<workflowId>", kinds:
+                wto  workflow task start-to-close (a = token)
+                stk  sticky queue schedule-to-start (a = token)
+                s2s, stc, hb  activity attempt timeouts (a = scheduled event id, b = attempt)
+                s2c  activity schedule-to-close (a = scheduled event id)
+                tmr  workflow timer (a = TimerStarted event id)
+                run  workflow run timeout
+
+  Returns reply(1) or reply(0) when nothing was due.
+]]
+--- @include "run"
+
+local member = ARGV[3]
+local due = redis.call('ZSCORE', K_DEADLINES, member)
+if not due or tonumber(due) > NOW then return reply(0) end
+redis.call('ZREM', K_DEADLINES, member)
+if not running() then return reply(0) end
+
+local kind, a, b = string.match(member, '^(%a+)|([^|]*)|([^|]*)|')
+if kind == 'wto' then
+  if get('wft') == 'started' and get('wtok') == a then
+    local attempt = getn('watt')
+    if attempt == 1 then
+      append('WorkflowTaskTimedOut', NOW, jobj('scheduledEventId', get('wsch'), 'startedEventId', get('wstd'),
+        'timeoutType', '"START_TO_CLOSE"'))
+    end
+    clear_wft()
+    flush_buffer()
+    set('sticky', '')
+    schedule_wft(attempt + 1, 0)
+  end
+elseif kind == 'stk' then
+  if get('wft') == 'scheduled' and get('wtok') == a then
+    -- The sticky worker did not take the task in time: back to the task queue, as Temporal does.
+    local member = wft_member(a, get('wq'))
+    outbox_remove(member)
+    WITHDRAW[#WITHDRAW + 1] = member
+    append('WorkflowTaskTimedOut', NOW, jobj('scheduledEventId', get('wsch'), 'startedEventId', '0',
+      'timeoutType', '"SCHEDULE_TO_START"'))
+    set('sticky', '')
+    schedule_wft(1, 0)
+  end
+elseif kind == 's2s' or kind == 'stc' or kind == 'hb' or kind == 's2c' then
+  local act = load_activity(a)
+  if act then
+    local current = kind == 's2c' or act.att == tonumber(b)
+    if kind == 's2s' and current and act.std == 0 then
+      time_out_activity(a, act, 'SCHEDULE_TO_START')
+    elseif (kind == 'stc' or kind == 'hb') and current and act.std > 0 then
+      time_out_activity(a, act, kind == 'stc' and 'START_TO_CLOSE' or 'HEARTBEAT')
+    elseif kind == 's2c' then
+      time_out_activity(a, act, 'SCHEDULE_TO_CLOSE')
+    end
+  end
+elseif kind == 'tmr' then
+  local timerId = redis.call('HGET', K_STATE, 't:' .. a)
+  if timerId then
+    redis.call('HDEL', K_STATE, 't:' .. a)
+    record('TimerFired', jobj('timerId', jstr(timerId), 'startedEventId', a), NOW, false)
+  end
+elseif kind == 'run' then
+  close_run('TIMED_OUT', 'WorkflowExecutionTimedOut', jobj('retryState', '"RETRY_POLICY_NOT_SET"'))
+end
+ensure_wft()
+return reply(1)

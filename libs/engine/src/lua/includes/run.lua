@@ -1,0 +1,354 @@
+--[[
+  The run state machine shared by every run-scoped script.
+
+  Every run script takes the same first seven KEYS and first two ARGV:
+    KEYS[1] run state hash      KEYS[5] shard deadlines zset (member -> due ms)
+    KEYS[2] run history stream  KEYS[6] shard wake-ups zset (armed tick times)
+    KEYS[3] run buffered events KEYS[7] workflow id hash (current run, its status)
+    KEYS[4] shard outbox zset (task descriptor -> due ms)
+    ARGV[1] run id              ARGV[2] pub/sub channel prefix of the namespace
+
+  History events are stream entries with id "<eventId>-0" and fields t (type), ts (ms), a (JSON
+  attributes), so the stream itself refuses an out-of-order or duplicate event id.
+
+  Scripts never build a BullMQ job themselves (a cluster cannot run one script on two slots):
+  they add a task descriptor to the shard outbox and return it; the caller dispatches it and the
+  script that consumes the task removes it; a sweep re-dispatches whatever stays behind.
+]]
+local K_STATE, K_HIST, K_BUF, K_OUTBOX, K_DEADLINES, K_WAKES, K_WID =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
+local RUN_ID, CHANNEL = ARGV[1], ARGV[2]
+
+--- @include "clock"
+local NOW = now_ms()
+
+-- Reply codes below zero, mirrored by ReplyCode in scripts.ts.
+local E_NOT_FOUND, E_NOT_RUNNING, E_STALE, E_ALREADY_STARTED, E_UNHANDLED_COMMAND, E_EARLY = -1, -2, -3, -4, -5, -6
+
+--------------------------------------------------------------------------------------------------
+-- JSON: attributes are assembled from pre-encoded parts, so opaque documents written by the SDK
+-- (payloads, failures) are spliced in verbatim and never re-encoded by cjson (which would turn
+-- an empty array into an object).
+--------------------------------------------------------------------------------------------------
+local function jstr(s) return cjson.encode(s) end
+local function jint(n) return string.format('%d', n) end
+local function jobj(...)
+  local n, parts = select('#', ...), {}
+  for i = 1, n, 2 do
+    local k, v = select(i, ...)
+    if v ~= nil and v ~= false then parts[#parts + 1] = '"' .. k .. '":' .. v end
+  end
+  return '{' .. table.concat(parts, ',') .. '}'
+end
+
+--------------------------------------------------------------------------------------------------
+-- State
+--------------------------------------------------------------------------------------------------
+local cache = {}
+local function get(field)
+  local v = cache[field]
+  if v == nil then
+    v = redis.call('HGET', K_STATE, field) or false
+    cache[field] = v
+  end
+  return v
+end
+local function getn(field) return tonumber(get(field)) or 0 end
+local function set(field, value)
+  cache[field] = value
+  redis.call('HSET', K_STATE, field, value)
+end
+local function running() return get('status') == 'RUNNING' end
+
+local function load_activity(sid)
+  local raw = redis.call('HGET', K_STATE, 'a:' .. sid)
+  if not raw then return nil end
+  return cjson.decode(raw)
+end
+local function save_activity(sid, act) redis.call('HSET', K_STATE, 'a:' .. sid, cjson.encode(act)) end
+
+--------------------------------------------------------------------------------------------------
+-- Dispatch: outbox descriptors "<kind>|...|<workflowId>" (the workflow id last: it may hold '|').
+--------------------------------------------------------------------------------------------------
+local DISPATCH, WITHDRAW = {}, {}
+local function outbox_add(member, due)
+  redis.call('ZADD', K_OUTBOX, due, member)
+  DISPATCH[#DISPATCH + 1] = member
+  DISPATCH[#DISPATCH + 1] = jint(due)
+end
+local function outbox_remove(member) redis.call('ZREM', K_OUTBOX, member) end
+local function wft_member(tok, queue) return 'wft|' .. RUN_ID .. '|' .. tok .. '|' .. queue .. '|' .. get('wid') end
+local function act_member(sid, act) return 'act|' .. RUN_ID .. '|' .. sid .. '|' .. act.att .. '|' .. act.tq .. '|' .. get('wid') end
+
+--------------------------------------------------------------------------------------------------
+-- Deadlines: one shard-wide zset; a BullMQ delayed "wake" job per armed time runs the shard's
+-- due deadlines. Wake times are rounded up to a granularity that grows with the timeout, so
+-- thousands of deadlines share a few wake jobs; a 200 ms timeout still fires within ~10 ms.
+--------------------------------------------------------------------------------------------------
+local function granularity(span)
+  if span >= 10000 then return 1000 elseif span >= 1000 then return 100 end
+  return 10
+end
+local function arm_wake(due, span)
+  local g = granularity(span)
+  local at = math.ceil(due / g) * g
+  if redis.call('ZCOUNT', K_WAKES, due, at) == 0 then
+    redis.call('ZADD', K_WAKES, at, at)
+    outbox_add('wake|' .. at, at)
+  end
+end
+local function deadline_member(kind, a, b)
+  return kind .. '|' .. (a or '') .. '|' .. (b or '') .. '|' .. RUN_ID .. '|' .. get('wid')
+end
+local function add_deadline(member, due, span)
+  redis.call('ZADD', K_DEADLINES, due, member)
+  arm_wake(due, span)
+end
+local function remove_deadline(member) redis.call('ZREM', K_DEADLINES, member) end
+
+--------------------------------------------------------------------------------------------------
+-- History
+--------------------------------------------------------------------------------------------------
+local function append(etype, ts, attrs)
+  local id = redis.call('HINCRBY', K_STATE, 'last', 1)
+  cache['last'] = tostring(id)
+  redis.call('XADD', K_HIST, id .. '-0', 't', etype, 'ts', jint(ts), 'a', attrs)
+  return id
+end
+
+-- Events whose attributes reference the event recorded just before them ("linked": an activity's
+-- close event names its ActivityTaskStarted) get that id when they are finally appended.
+local function link(attrs, prev) return '{"startedEventId":' .. prev .. ',' .. string.sub(attrs, 2) end
+
+local WFT_NEEDED = false
+-- Records an event that did not come from a workflow task. While a workflow task is running the
+-- event is buffered, so that a task's command events always follow its WorkflowTaskCompleted.
+local function record(etype, attrs, ts, linked)
+  if get('wft') == 'started' then
+    redis.call('RPUSH', K_BUF, cjson.encode({ t = etype, ts = ts, a = attrs, l = linked and 1 or 0 }))
+  else
+    if linked then attrs = link(attrs, getn('last')) end
+    append(etype, ts, attrs)
+    WFT_NEEDED = true
+  end
+end
+
+local function flush_buffer()
+  local items = redis.call('LRANGE', K_BUF, 0, -1)
+  if #items == 0 then return false end
+  redis.call('DEL', K_BUF)
+  for _, raw in ipairs(items) do
+    local e = cjson.decode(raw)
+    local attrs = e.a
+    if e.l == 1 then attrs = link(attrs, getn('last')) end
+    append(e.t, e.ts, attrs)
+  end
+  return true
+end
+
+--------------------------------------------------------------------------------------------------
+-- Workflow tasks
+--------------------------------------------------------------------------------------------------
+local function wft_queue(attempt)
+  local sticky = get('sticky')
+  if sticky and sticky ~= '' and attempt == 1 then return '@' .. sticky end
+  return get('tq')
+end
+
+-- Schedules the next workflow task. Attempts after the first are transient, as in Temporal:
+-- their Scheduled/Started events are written only if the attempt completes.
+local function schedule_wft(attempt, delay)
+  local tok = redis.call('HINCRBY', K_STATE, 'wtok', 1)
+  local queue = wft_queue(attempt)
+  local sched = 0
+  if attempt == 1 then
+    sched = append('WorkflowTaskScheduled', NOW,
+      jobj('taskQueue', jstr(get('tq')), 'startToCloseTimeout', get('wfto'), 'attempt', jint(attempt)))
+  end
+  redis.call('HSET', K_STATE, 'wft', 'scheduled', 'wtok', tok, 'watt', attempt, 'wsch', sched,
+    'wstd', 0, 'wsct', NOW + delay, 'wq', queue)
+  cache['wft'], cache['wtok'], cache['watt'], cache['wsch'], cache['wq'] =
+    'scheduled', tostring(tok), tostring(attempt), tostring(sched), queue
+  cache['wstd'] = '0'
+  outbox_add(wft_member(tok, queue), NOW + delay)
+  if string.sub(queue, 1, 1) == '@' then
+    local stto = getn('stto')
+    add_deadline(deadline_member('stk', tok), NOW + stto, stto)
+  end
+end
+
+local function ensure_wft()
+  if WFT_NEEDED and running() and (get('wft') == '' or not get('wft')) then schedule_wft(1, 0) end
+end
+
+local function clear_wft()
+  local tok = get('wtok')
+  remove_deadline(deadline_member('wto', tok))
+  remove_deadline(deadline_member('stk', tok))
+  redis.call('HSET', K_STATE, 'wft', '')
+  cache['wft'] = ''
+end
+
+--------------------------------------------------------------------------------------------------
+-- Activities
+--------------------------------------------------------------------------------------------------
+local function clear_attempt_deadlines(sid, act)
+  remove_deadline(deadline_member('s2s', sid, act.att))
+  remove_deadline(deadline_member('stc', sid, act.att))
+  remove_deadline(deadline_member('hb', sid, act.att))
+end
+
+-- Queues an attempt: its task, and a schedule-to-start deadline unless schedule-to-close
+-- (which never fires later) already bounds it.
+local function queue_attempt(sid, act)
+  outbox_add(act_member(sid, act), act.asch)
+  if act.s2s > 0 and (act.s2c == 0 or act.s2s < act.s2c) then
+    add_deadline(deadline_member('s2s', sid, act.att), act.asch + act.s2s, act.s2s)
+  end
+end
+
+local function forget_activity(sid, act)
+  clear_attempt_deadlines(sid, act)
+  remove_deadline(deadline_member('s2c', sid))
+  local member = act_member(sid, act)
+  outbox_remove(member)
+  -- A queued attempt is withdrawn from its queue; a running one is left to finish and be fenced.
+  if act.std == 0 then WITHDRAW[#WITHDRAW + 1] = member end
+  redis.call('HDEL', K_STATE, 'a:' .. sid)
+end
+
+-- Closes an activity with its terminal event. A started attempt first gets its
+-- ActivityTaskStarted (written only now, with the final attempt and the previous failure).
+local function close_activity(sid, act, etype, attrs)
+  if act.std > 0 then
+    record('ActivityTaskStarted', jobj('scheduledEventId', jint(sid), 'identity', jstr(act.idn or ''),
+      'attempt', jint(act.att), 'lastFailure', act.lf), act.std, false)
+    record(etype, attrs, NOW, true)
+  else
+    record(etype, link(attrs, 0), NOW, false)
+  end
+  forget_activity(sid, act)
+end
+
+local TIMEOUT_NAMES = {
+  START_TO_CLOSE = 'StartToClose', SCHEDULE_TO_START = 'ScheduleToStart',
+  SCHEDULE_TO_CLOSE = 'ScheduleToClose', HEARTBEAT = 'Heartbeat',
+}
+local function timeout_failure(message, ttype, act)
+  return jobj('message', jstr(message), 'source', '"Durabull"',
+    'timeoutFailureInfo', jobj('timeoutType', jstr(ttype), 'lastHeartbeatDetails', act.hbd or '[]'),
+    'cause', act.lf)
+end
+
+-- Facts about a failure sent by the worker; JSON null must not reach Lua as a truthy value.
+local function decode_facts(raw)
+  local f = cjson.decode(raw)
+  for k, v in pairs(f) do if v == cjson.null then f[k] = nil end end
+  return f
+end
+
+local function contains(list, value)
+  for _, v in ipairs(list or {}) do if v == value then return true end end
+  return false
+end
+
+-- Temporal's RetryActivity, in its order (TEMPORAL-SEMANTICS §2.3). `f` describes the failure:
+-- kind ('application' | 'timeout' | 'canceled' | 'terminated' | 'server'), type, nonRetryable,
+-- nextRetryDelay (ms, or nil) and timeoutType. Returns the retry state and the backoff.
+local function retry_decision(act, f)
+  if act.creq and act.creq > 0 then return 'CANCEL_REQUESTED' end
+  if f.kind == 'timeout' and (f.timeoutType == 'SCHEDULE_TO_START' or f.timeoutType == 'SCHEDULE_TO_CLOSE') then
+    return 'TIMEOUT'
+  end
+  local retryable = true
+  if f.kind == 'application' then
+    retryable = not f.nonRetryable and not contains(act.rp.nr, f.type or '')
+  elseif f.kind == 'timeout' then
+    retryable = not contains(act.rp.nr, 'TemporalTimeout:' .. TIMEOUT_NAMES[f.timeoutType])
+  elseif f.kind == 'server' then
+    retryable = not f.nonRetryable
+  elseif f.kind == 'canceled' or f.kind == 'terminated' then
+    retryable = false
+  end
+  if not retryable then return 'NON_RETRYABLE_FAILURE' end
+  if act.rp.ma > 0 and act.att >= act.rp.ma then return 'MAXIMUM_ATTEMPTS_REACHED' end
+  local interval
+  if f.nextRetryDelay then
+    interval = f.nextRetryDelay
+  else
+    interval = math.min(act.rp.ii * act.rp.bc ^ (act.att - 1), act.rp.mi)
+  end
+  interval = math.floor(interval)
+  if act.s2c > 0 and NOW + interval > act.sch + act.s2c then return 'TIMEOUT' end
+  return 'IN_PROGRESS', interval
+end
+
+-- Moves a failed attempt on: either the next attempt after the backoff (no history event), or
+-- the activity's terminal event. `failure` is the attempt's failure document (JSON).
+local function fail_attempt(sid, act, f, failure)
+  local state, interval = retry_decision(act, f)
+  if state == 'IN_PROGRESS' then
+    clear_attempt_deadlines(sid, act)
+    act.att, act.asch, act.std, act.lf, act.idn, act.wkr, act.lhb = act.att + 1, NOW + interval, 0, failure, nil, nil, nil
+    save_activity(sid, act)
+    queue_attempt(sid, act)
+    return state
+  end
+  if f.kind == 'timeout' then
+    if state == 'TIMEOUT' and f.timeoutType ~= 'SCHEDULE_TO_START' and f.timeoutType ~= 'SCHEDULE_TO_CLOSE' then
+      failure = timeout_failure('Not enough time to schedule next retry before activity ScheduleToClose timeout, giving up retrying',
+        'SCHEDULE_TO_CLOSE', act)
+    end
+    close_activity(sid, act, 'ActivityTaskTimedOut',
+      jobj('failure', failure, 'scheduledEventId', jint(sid), 'retryState', jstr(state)))
+  else
+    close_activity(sid, act, 'ActivityTaskFailed', jobj('failure', failure, 'scheduledEventId', jint(sid),
+      'identity', jstr(act.idn or ''), 'retryState', jstr(state)))
+  end
+  return state
+end
+
+-- A timeout of the running attempt or the whole activity, as the server's timer task does it.
+local function time_out_activity(sid, act, ttype)
+  local failure = timeout_failure('activity ' .. TIMEOUT_NAMES[ttype] .. ' timeout', ttype, act)
+  return fail_attempt(sid, act, { kind = 'timeout', timeoutType = ttype }, failure)
+end
+
+--------------------------------------------------------------------------------------------------
+-- Run lifecycle
+--------------------------------------------------------------------------------------------------
+local function clear_run_deadlines()
+  local fields = redis.call('HKEYS', K_STATE)
+  for _, field in ipairs(fields) do
+    local kind, id = string.match(field, '^(%a):(%d+)$')
+    if kind == 'a' then
+      local act = load_activity(id)
+      clear_attempt_deadlines(id, act)
+      remove_deadline(deadline_member('s2c', id))
+      outbox_remove(act_member(id, act))
+    elseif kind == 't' then
+      remove_deadline(deadline_member('tmr', id))
+    end
+  end
+  local tok = get('wtok')
+  if get('wft') ~= '' and get('wft') then outbox_remove(wft_member(tok, get('wq'))) end
+  remove_deadline(deadline_member('wto', tok))
+  remove_deadline(deadline_member('stk', tok))
+  remove_deadline(deadline_member('run'))
+end
+
+-- Appends the run's close event and settles everything still pending: from here on every task,
+-- deadline and completion of this run is a no-op.
+local function close_run(status, etype, attrs)
+  flush_buffer()
+  clear_run_deadlines()
+  append(etype, NOW, attrs)
+  redis.call('HSET', K_STATE, 'status', status, 'close', NOW, 'wft', '')
+  cache['status'], cache['wft'] = status, ''
+  redis.call('HSET', K_WID, 'status', status)
+  redis.call('PUBLISH', CHANNEL .. ':closed', RUN_ID)
+end
+
+local function reply(code, ...)
+  return { code, jint(NOW), DISPATCH, WITHDRAW, ... }
+end

@@ -1,0 +1,31 @@
+--[[
+  Starts a workflow run: WorkflowExecutionStarted, then its first WorkflowTaskScheduled.
+
+  KEYS[1..7]  run keys (see includes/run.lua)
+  ARGV[1..2]  run id, channel prefix
+  ARGV[3]     workflow id
+  ARGV[4]     workflow type
+  ARGV[5]     task queue
+  ARGV[6]     WorkflowExecutionStarted attributes (JSON)
+  ARGV[7]     workflow task timeout (ms)
+  ARGV[8]     run timeout (ms, 0 = none)
+
+  Returns reply(1), or E_ALREADY_STARTED with the running run's id.
+]]
+--- @include "run"
+
+local workflowId, workflowType, taskQueue, attrs = ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+local taskTimeout, runTimeout = tonumber(ARGV[7]), tonumber(ARGV[8])
+
+local current = redis.call('HMGET', K_WID, 'run', 'status')
+if (current[1] and current[2] == 'RUNNING') or redis.call('EXISTS', K_STATE) == 1 then
+  return reply(E_ALREADY_STARTED, current[1] or RUN_ID)
+end
+
+redis.call('HSET', K_STATE, 'status', 'RUNNING', 'wid', workflowId, 'type', workflowType, 'tq', taskQueue,
+  'start', NOW, 'last', 0, 'wfto', taskTimeout, 'wft', '', 'wtok', 0, 'sticky', '', 'stto', 0, 'creq', 0)
+redis.call('HSET', K_WID, 'run', RUN_ID, 'status', 'RUNNING')
+append('WorkflowExecutionStarted', NOW, attrs)
+if runTimeout > 0 then add_deadline(deadline_member('run'), NOW + runTimeout, runTimeout) end
+schedule_wft(1, 0)
+return reply(1)

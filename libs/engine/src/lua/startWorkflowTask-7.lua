@@ -1,0 +1,34 @@
+--[[
+  A worker takes a workflow task: WorkflowTaskStarted (not for a transient retry attempt), the
+  task's start-to-close deadline, and the history the worker has not seen yet.
+
+  KEYS[1..7]  run keys
+  ARGV[1..2]  run id, channel prefix
+  ARGV[3]     task token (from the job)
+  ARGV[4]     queue the job came from (task queue, or "@<workerId>" for a sticky queue)
+  ARGV[5]     worker identity
+  ARGV[6]     last event id the worker already holds (0 = send the whole history)
+
+  Returns reply(1, attempt, startedEventId, startTimeMs, events) where events are XRANGE
+  entries; E_STALE when the token is no longer the scheduled task (a duplicate or a stale job).
+]]
+--- @include "run"
+
+local tok, queue, identity, seen = ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6])
+if not get('status') then return reply(E_NOT_FOUND) end
+outbox_remove(wft_member(tok, queue))
+if not running() then return reply(E_NOT_RUNNING) end
+if get('wft') ~= 'scheduled' or get('wtok') ~= tok then return reply(E_STALE) end
+
+remove_deadline(deadline_member('stk', tok))
+local attempt = getn('watt')
+local started = 0
+if attempt == 1 then
+  started = append('WorkflowTaskStarted', NOW, jobj('scheduledEventId', get('wsch'), 'identity', jstr(identity)))
+end
+redis.call('HSET', K_STATE, 'wft', 'started', 'wstd', started, 'wst', NOW)
+local timeout = getn('wfto')
+add_deadline(deadline_member('wto', tok), NOW + timeout, timeout)
+
+local events = redis.call('XRANGE', K_HIST, (seen + 1) .. '-0', '+')
+return reply(1, jint(attempt), jint(started), events)

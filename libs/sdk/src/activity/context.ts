@@ -1,0 +1,82 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { CancelledError, IllegalStateError } from '@durabull/common';
+import type { Logger } from '../logger';
+
+/** What `activity.info()` returns: the current attempt of the current activity. */
+export interface ActivityInfo {
+  activityId: string;
+  activityType: string;
+  /** Attempt number, starting at 1. */
+  attempt: number;
+  taskQueue: string;
+  workflowId: string;
+  workflowRunId: string;
+  workflowType: string;
+  namespace: string;
+  /** When the activity was first scheduled. */
+  scheduledTime: Date;
+  /** When this attempt was scheduled. */
+  currentAttemptScheduledTime: Date;
+  /** When this attempt started. */
+  startedTime: Date;
+  /** ms, undefined when unlimited. */
+  scheduleToCloseTimeout?: number;
+  /** ms, undefined when unlimited. */
+  startToCloseTimeout?: number;
+  /** ms, undefined when not set. */
+  heartbeatTimeout?: number;
+  /** Details of the latest heartbeat of an earlier attempt (an array, empty when none). */
+  heartbeatDetails: unknown[];
+}
+
+/** Why an attempt's cancellation signal fired. */
+export type CancellationReason = 'cancelRequested' | 'timedOut' | 'workerShutdown' | 'notFound';
+
+/**
+ * The context of one running activity attempt (behind `activity.*`). The worker creates it, runs
+ * the activity inside it and reads back what happened.
+ */
+export class ActivityContext {
+  private readonly controller = new AbortController();
+  /** Why the signal fired, if it did. */
+  reason?: CancellationReason;
+
+  constructor(
+    readonly info: ActivityInfo,
+    private readonly onHeartbeat: (details: unknown[]) => void,
+    readonly logger: Logger,
+  ) {}
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  heartbeat(details: unknown[]): void {
+    this.onHeartbeat(details);
+  }
+
+  /** Fires the attempt's cancellation signal (the first reason wins). */
+  cancel(reason: CancellationReason, message: string): void {
+    if (this.reason) return;
+    this.reason = reason;
+    this.controller.abort(new CancelledError(message));
+  }
+
+  run<T>(fn: () => T): T {
+    return storage.run(this, fn);
+  }
+}
+
+const storage = new AsyncLocalStorage<ActivityContext>();
+
+/** The context of the running activity. @throws IllegalStateError outside an activity. */
+export function currentActivityContext(call: string): ActivityContext {
+  const context = storage.getStore();
+  if (!context) throw new IllegalStateError(`activity.${call}() may only be called from an activity`);
+  return context;
+}
+
+/** Whether code runs inside an activity. */
+export function inActivity(): boolean {
+  return storage.getStore() !== undefined;
+}

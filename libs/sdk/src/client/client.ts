@@ -1,0 +1,345 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import {
+  CancelledError,
+  DEFAULT_FAILURE_CONVERTER,
+  DEFAULT_PAYLOAD_CONVERTER,
+  EventType,
+  TerminatedError,
+  TimeoutError,
+  TimeoutType,
+  WorkflowAlreadyStartedError,
+  WorkflowExecutionStatus,
+  WorkflowFailureError,
+  WorkflowNotFoundError,
+  optionalMilliseconds,
+  validateValue,
+} from '@durabull/common';
+import type { Duration, Failure, FailureConverter, HistoryEvent, Payload, PayloadConverter } from '@durabull/common';
+import { Engine, RedisConnection, ReplyCode, assertName } from '@durabull/engine';
+import type { RedisConnectionOption, RunRef } from '@durabull/engine';
+import type { Cluster, Redis } from 'ioredis';
+import { requireWorkflowDefinition } from '../definitions/workflow';
+import { ClosedRunWatcher } from './closed-run-watcher';
+
+/** Options of {@link Client.connect}. */
+export interface ClientOptions {
+  /**
+   * Redis to use: a URL, ioredis options, an ioredis `Redis` or `Cluster` instance (never closed
+   * by the client), or `{ cluster: nodes, options? }`. @default process.env.REDIS_URL, else
+   * 'redis://127.0.0.1:6379'
+   */
+  redis?: RedisConnectionOption;
+  /** Namespace: runs, queues and keys of different namespaces never meet. @default 'default' */
+  namespace?: string;
+  /** Prefix of every Redis key Durabull writes. @default 'durabull' */
+  prefix?: string;
+  /** Shards a new namespace spreads its runs over (fixed when the namespace is first used). @default 16 */
+  shards?: number;
+  /** Identity recorded in history for this client's requests. @default `<pid>@<hostname>` */
+  identity?: string;
+}
+
+/** Options of {@link Client.startWorkflow}. */
+export interface StartWorkflowOptions {
+  /** Workflow id: unique among running workflows of the namespace. */
+  id: string;
+  /** Task queue whose workers run the workflow. */
+  taskQueue: string;
+  /** Maximum time of the whole execution. @default unlimited */
+  executionTimeout?: Duration;
+  /** Maximum time of one run (runs are not retried, so the same as executionTimeout). @default unlimited */
+  runTimeout?: Duration;
+  /**
+   * Maximum time of one workflow task, after which it is retried (a worker died, or the code
+   * blocked the event loop). Capped at 120 s. @default 10 s
+   */
+  taskTimeout?: Duration;
+}
+
+/** {@link StartWorkflowOptions} with the workflow's arguments, for the two-argument form. */
+export interface StartWorkflowOptionsWithArgs<A extends unknown[] = unknown[]> extends StartWorkflowOptions {
+  /** The workflow's arguments (zero or several). */
+  args?: A;
+}
+
+/** What {@link WorkflowHandle.describe} returns. */
+export interface WorkflowExecutionDescription {
+  workflowId: string;
+  runId: string;
+  workflowType: string;
+  status: WorkflowExecutionStatus;
+  taskQueue: string;
+  startTime: Date;
+  closeTime?: Date;
+  historyLength: number;
+}
+
+type WorkflowClass = new () => object;
+type RunMethodOf<C> = C extends new () => infer I ? { [K in keyof I]: I[K] extends (...args: any[]) => any ? I[K] : never }[keyof I] : never;
+type WorkflowArgs<C> = RunMethodOf<C> extends (...args: infer A) => any ? A : unknown[];
+type WorkflowResult<C> = RunMethodOf<C> extends (...args: any[]) => infer R ? Awaited<R> : unknown;
+
+const START_OPTIONS = new Set(['id', 'taskQueue', 'executionTimeout', 'runTimeout', 'taskTimeout', 'args']);
+const MAX_TASK_TIMEOUT = 120_000;
+
+/**
+ * Starts workflows and reaches running and closed ones. Create it with {@link Client.connect};
+ * close it with {@link Client.close}.
+ */
+export class Client {
+  readonly identity: string;
+  private watcher?: ClosedRunWatcher;
+
+  private constructor(
+    readonly engine: Engine,
+    readonly connection: RedisConnection,
+    readonly payloads: PayloadConverter,
+    readonly failures: FailureConverter,
+    identity: string,
+  ) {
+    this.identity = identity;
+  }
+
+  /** Connects to Redis and opens the namespace. */
+  static async connect(options: ClientOptions = {}): Promise<Client> {
+    const known = new Set(['redis', 'namespace', 'prefix', 'shards', 'identity']);
+    const unknown = Object.keys(options).filter((key) => !known.has(key));
+    if (unknown.length > 0) throw new TypeError(`Unknown client option(s): ${unknown.join(', ')}`);
+    const connection = RedisConnection.from(options.redis);
+    try {
+      const engine = await Engine.open(connection.client, {
+        namespace: options.namespace ?? 'default',
+        prefix: options.prefix,
+        shards: options.shards,
+      });
+      return new Client(
+        engine,
+        connection,
+        DEFAULT_PAYLOAD_CONVERTER,
+        DEFAULT_FAILURE_CONVERTER,
+        options.identity ?? `${process.pid}@${hostname()}`,
+      );
+    } catch (err) {
+      await connection.close();
+      throw err;
+    }
+  }
+
+  get namespace(): string {
+    return this.engine.namespace;
+  }
+
+  /** The command connection (scripts, reads, job adds). */
+  get redis(): Redis | Cluster {
+    return this.connection.client;
+  }
+
+  /**
+   * Starts a workflow and returns its handle. `startWorkflow(Workflow, arg, options)` passes one
+   * argument; `startWorkflow(Workflow, { args, ... })` zero or several.
+   * @throws WorkflowAlreadyStartedError when a run with the same id is running.
+   */
+  startWorkflow<C extends WorkflowClass>(workflow: C, arg: WorkflowArgs<C>[0], options: StartWorkflowOptions): Promise<WorkflowHandle<WorkflowResult<C>>>;
+  startWorkflow<C extends WorkflowClass>(workflow: C, options: StartWorkflowOptionsWithArgs<WorkflowArgs<C>>): Promise<WorkflowHandle<WorkflowResult<C>>>;
+  startWorkflow<R = unknown>(workflow: string, arg: unknown, options: StartWorkflowOptions): Promise<WorkflowHandle<R>>;
+  startWorkflow<R = unknown>(workflow: string, options: StartWorkflowOptionsWithArgs): Promise<WorkflowHandle<R>>;
+  async startWorkflow(workflow: WorkflowClass | string, ...rest: unknown[]): Promise<WorkflowHandle<unknown>> {
+    const { workflowType, resultType } =
+      typeof workflow === 'string' ? { workflowType: workflow, resultType: undefined } : (() => {
+        const definition = requireWorkflowDefinition(workflow);
+        return { workflowType: definition.name, resultType: definition.resultType };
+      })();
+    const [args, options] = splitArgs(rest);
+    const workflowId = options.id;
+    if (typeof workflowId !== 'string' || workflowId.length === 0 || workflowId.length > 1000) {
+      throw new TypeError(`Invalid workflow id: ${JSON.stringify(workflowId)} (a non-empty string of at most 1000 characters)`);
+    }
+    assertName('taskQueue', options.taskQueue);
+    const executionTimeout = optionalMilliseconds(options.executionTimeout, 'executionTimeout') ?? 0;
+    const runTimeout = optionalMilliseconds(options.runTimeout, 'runTimeout') ?? executionTimeout;
+    const effectiveRunTimeout = executionTimeout > 0 && (runTimeout === 0 || executionTimeout < runTimeout) ? executionTimeout : runTimeout;
+    let taskTimeout = optionalMilliseconds(options.taskTimeout, 'taskTimeout') ?? 10_000;
+    if (taskTimeout === 0) throw new TypeError('Invalid taskTimeout: 0 (a workflow task needs time to run)');
+    taskTimeout = Math.min(taskTimeout, MAX_TASK_TIMEOUT, effectiveRunTimeout || MAX_TASK_TIMEOUT);
+
+    const runId = randomUUID();
+    const result = await this.engine.startWorkflow({
+      workflowId,
+      runId,
+      workflowType,
+      taskQueue: options.taskQueue,
+      workflowTaskTimeout: taskTimeout,
+      runTimeout: effectiveRunTimeout,
+      attributes: {
+        workflowType,
+        workflowId,
+        taskQueue: options.taskQueue,
+        input: this.payloads.toPayloads(args),
+        workflowExecutionTimeout: executionTimeout,
+        workflowRunTimeout: effectiveRunTimeout,
+        workflowTaskTimeout: taskTimeout,
+        attempt: 1,
+        identity: this.identity,
+        firstExecutionRunId: runId,
+        randomnessSeed: randomBytes(8).toString('hex'),
+      },
+    });
+    if (!result.started) throw new WorkflowAlreadyStartedError(workflowId, workflowType);
+    return new WorkflowHandle(this, workflowId, runId, resultType);
+  }
+
+  /** Starts a workflow and waits for its result: `startWorkflow` + `result()`. */
+  executeWorkflow<C extends WorkflowClass>(workflow: C, arg: WorkflowArgs<C>[0], options: StartWorkflowOptions): Promise<WorkflowResult<C>>;
+  executeWorkflow<C extends WorkflowClass>(workflow: C, options: StartWorkflowOptionsWithArgs<WorkflowArgs<C>>): Promise<WorkflowResult<C>>;
+  executeWorkflow<R = unknown>(workflow: string, arg: unknown, options: StartWorkflowOptions): Promise<R>;
+  executeWorkflow<R = unknown>(workflow: string, options: StartWorkflowOptionsWithArgs): Promise<R>;
+  async executeWorkflow(workflow: WorkflowClass | string, ...rest: unknown[]): Promise<unknown> {
+    const start = this.startWorkflow as (w: WorkflowClass | string, ...r: unknown[]) => Promise<WorkflowHandle<unknown>>;
+    return (await start.call(this, workflow, ...rest)).result();
+  }
+
+  /**
+   * A handle to a workflow by id: its current (or latest) run, or the given run.
+   * `resultType` restores a class-typed result.
+   */
+  getWorkflowHandle<R = unknown>(workflowId: string, runId?: string, options: { resultType?: Function } = {}): WorkflowHandle<R> {
+    return new WorkflowHandle<R>(this, workflowId, runId, options.resultType);
+  }
+
+  /** Closes the client's connections (not a Redis instance it was given). */
+  async close(): Promise<void> {
+    await this.watcher?.close();
+    await this.engine.close();
+    await this.connection.close();
+  }
+
+  /** Resolves when the run has closed. @internal */
+  waitForClose(ref: RunRef): Promise<void> {
+    this.watcher ??= new ClosedRunWatcher(this.engine, this.connection);
+    return this.watcher.wait(ref);
+  }
+}
+
+function splitArgs(rest: unknown[]): [unknown[], StartWorkflowOptionsWithArgs] {
+  const options = (rest.length >= 2 ? rest[1] : rest[0]) as StartWorkflowOptionsWithArgs;
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`Workflow start options must be an object, got ${JSON.stringify(options)}`);
+  }
+  const unknown = Object.keys(options).filter((key) => !START_OPTIONS.has(key));
+  if (unknown.length > 0) throw new TypeError(`Unknown workflow start option(s): ${unknown.join(', ')}`);
+  if (rest.length >= 2) {
+    if (options.args !== undefined) throw new TypeError('Cannot pass both an argument and options.args to a workflow');
+    return [[rest[0]], options];
+  }
+  const args = options.args ?? [];
+  if (!Array.isArray(args)) throw new TypeError(`options.args must be an array, got ${JSON.stringify(args)}`);
+  return [args, options];
+}
+
+/** A workflow execution: wait for its result, inspect it, cancel or terminate it. */
+export class WorkflowHandle<R = unknown> {
+  constructor(
+    readonly client: Client,
+    readonly workflowId: string,
+    /** The run this handle is bound to; undefined follows the workflow id's current run. */
+    readonly runId: string | undefined,
+    private readonly resultType?: Function,
+  ) {}
+
+  private async ref(): Promise<RunRef> {
+    const runId = this.runId ?? (await this.client.engine.currentRunId(this.workflowId));
+    if (!runId) throw new WorkflowNotFoundError(this.workflowId, this.runId);
+    return { workflowId: this.workflowId, runId };
+  }
+
+  /**
+   * Waits for the run to close and returns its result.
+   * @throws WorkflowFailureError (message `Workflow execution failed`) whose `cause` is the
+   *   failure (failed), a `CancelledError` (cancelled), a `TerminatedError` (terminated) or a
+   *   `TimeoutError` (timed out).
+   */
+  async result(): Promise<R> {
+    const ref = await this.ref();
+    await this.client.waitForClose(ref);
+    const [close] = (await this.client.redis.xrevrange(this.client.engine.keys.run(ref.workflowId, ref.runId).history, '+', '-', 'COUNT', 1)) as Array<
+      [string, string[]]
+    >;
+    const fields = close?.[1] ?? [];
+    const eventType = fields[1] as EventType;
+    const attrs = JSON.parse(fields[5] ?? '{}') as Record<string, any>;
+    const fail = (cause: Error) => new WorkflowFailureError({ cause, workflowId: ref.workflowId, runId: ref.runId });
+    const { payloads, failures } = this.client;
+    switch (eventType) {
+      case EventType.WorkflowExecutionCompleted: {
+        const [payload] = attrs['result'] as Payload[];
+        const value = payload ? payloads.fromPayload(payload, this.resultType) : undefined;
+        validateValue(value, this.resultType, 'workflow result');
+        return value as R;
+      }
+      case EventType.WorkflowExecutionFailed:
+        throw fail(failures.failureToError(attrs['failure'] as Failure));
+      case EventType.WorkflowExecutionCanceled:
+        throw fail(new CancelledError('Workflow cancelled', payloads.fromPayloads(attrs['details'] as Payload[])));
+      case EventType.WorkflowExecutionTerminated:
+        throw fail(new TerminatedError((attrs['reason'] as string) || 'Workflow terminated', {
+          details: payloads.fromPayloads(attrs['details'] as Payload[]),
+        }));
+      case EventType.WorkflowExecutionTimedOut:
+        throw fail(new TimeoutError('Workflow timed out', { type: TimeoutType.START_TO_CLOSE }));
+      default:
+        throw new Error(`Run ${ref.runId} closed without a close event (last event: ${String(eventType)})`);
+    }
+  }
+
+  /** Status and facts of the run. @throws WorkflowNotFoundError */
+  async describe(): Promise<WorkflowExecutionDescription> {
+    const ref = await this.ref();
+    const run = await this.client.engine.describeRun(ref);
+    if (!run) throw new WorkflowNotFoundError(this.workflowId, ref.runId);
+    return {
+      workflowId: run.workflowId,
+      runId: run.runId,
+      workflowType: run.workflowType,
+      status: run.status as WorkflowExecutionStatus,
+      taskQueue: run.taskQueue,
+      startTime: new Date(run.startTime),
+      closeTime: run.closeTime === undefined ? undefined : new Date(run.closeTime),
+      historyLength: run.historyLength,
+    };
+  }
+
+  /** The run's history events, oldest first. @throws WorkflowNotFoundError */
+  async fetchHistory(): Promise<HistoryEvent[]> {
+    const ref = await this.ref();
+    const events = await this.client.engine.readHistory(ref);
+    if (events.length === 0) throw new WorkflowNotFoundError(this.workflowId, ref.runId);
+    return events;
+  }
+
+  /**
+   * Requests cancellation: the workflow code gets a `CancelledError` where it waits (its
+   * activities and timers are cancelled) and may clean up; a run that lets it escape ends
+   * `WorkflowExecutionCanceled`.
+   */
+  async cancel(reason = ''): Promise<void> {
+    const ref = await this.ref();
+    this.check(await this.client.engine.requestCancelWorkflow(ref, reason, this.client.identity), ref);
+  }
+
+  /** Ends the run at once (`WorkflowExecutionTerminated`); no workflow code runs. */
+  async terminate(reason = '', ...details: unknown[]): Promise<void> {
+    const ref = await this.ref();
+    this.check(
+      await this.client.engine.terminateWorkflow(ref, reason, this.client.payloads.toPayloads(details), this.client.identity),
+      ref,
+    );
+  }
+
+  private check(code: ReplyCode, ref: RunRef): void {
+    if (code === ReplyCode.NotFound) throw new WorkflowNotFoundError(this.workflowId, ref.runId);
+    if (code === ReplyCode.NotRunning) {
+      throw new WorkflowNotFoundError(this.workflowId, ref.runId, 'Workflow execution already completed');
+    }
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * `@durabull/sdk`: durable execution for TypeScript on Redis. Workflows are classes whose
+ * `@WorkflowRun` method calls activities; their history lives in Redis, BullMQ carries their
+ * tasks, and workers replay them, so a run survives any worker.
+ *
+ * ```ts
+ * import { Activity, Client, Worker, WorkflowDefn, WorkflowRun, workflow } from '@durabull/sdk';
+ *
+ * class Greetings {
+ *   @Activity({ name: 'greet' })
+ *   async greet(name: string): Promise<string> { return `Hello, ${name}!`; }
+ * }
+ *
+ * @WorkflowDefn()
+ * class GreetingWorkflow {
+ *   @WorkflowRun()
+ *   async run(name: string): Promise<string> {
+ *     return workflow.executeActivity(Greetings.prototype.greet, name, { startToCloseTimeout: '10s' });
+ *   }
+ * }
+ *
+ * const client = await Client.connect({ namespace: 'default' });
+ * const worker = new Worker(client, { taskQueue: 'hello', workflows: [GreetingWorkflow], activities: [new Greetings()] });
+ * const result = await worker.runUntil(client.executeWorkflow(GreetingWorkflow, 'World', { id: 'greet-1', taskQueue: 'hello' }));
+ * ```
+ *
+ * @packageDocumentation
+ */
+import * as activity from './activity/api';
+import * as workflow from './workflow/api';
+
+export { activity, workflow };
+
+export { Activity, defineActivity } from './definitions/activity';
+export type { ActivityDecoratorOptions, ActivityDefinition } from './definitions/activity';
+export { WorkflowDefn, WorkflowRun, registerWorkflow } from './definitions/workflow';
+export type { WorkflowDefinition, WorkflowDefnOptions, WorkflowRunOptions } from './definitions/workflow';
+
+export type { ActivityHandle } from './workflow/api';
+export type { ActivityOptions, ActivityOptionsWithArgs } from './workflow/activity-options';
+export type { WorkflowInfo } from './workflow/runtime';
+export type { ActivityInfo, CancellationReason } from './activity/context';
+
+export { Client, WorkflowHandle } from './client/client';
+export type {
+  ClientOptions,
+  StartWorkflowOptions,
+  StartWorkflowOptionsWithArgs,
+  WorkflowExecutionDescription,
+} from './client/client';
+export { Worker } from './worker/worker';
+export type { WorkerOptions } from './worker/worker';
+export { ConsoleLogger } from './logger';
+export type { LogLevel, Logger } from './logger';
+
+export {
+  ActivityCancellationType,
+  ActivityError,
+  ApplicationError,
+  CancelledError,
+  DurabullError,
+  EventType,
+  IllegalStateError,
+  NondeterminismError,
+  RetryState,
+  ServerError,
+  TerminatedError,
+  TimeoutError,
+  TimeoutType,
+  WorkflowAlreadyStartedError,
+  WorkflowExecutionStatus,
+  WorkflowFailureError,
+  WorkflowNotFoundError,
+  formatHistoryTable,
+  isCancellation,
+} from '@durabull/common';
+export type {
+  ActivityErrorOptions,
+  ApplicationErrorOptions,
+  Duration,
+  DurationObject,
+  Failure,
+  HistoryEvent,
+  Payload,
+  RetryPolicy,
+  TimeoutErrorOptions,
+} from '@durabull/common';
+export type { RedisConnectionOption } from '@durabull/engine';

@@ -1,0 +1,235 @@
+import {
+  ApplicationError,
+  CancelledError,
+  decodeAndValidateSync,
+} from '@durabull/common';
+import type { Failure, FailureConverter, Payload, PayloadConverter } from '@durabull/common';
+import type { ActivityOutcome, ActivityTaskJobData, ActivityTaskStart, Engine, FailureFacts } from '@durabull/engine';
+import { ActivityContext } from '../activity/context';
+import type { ActivityInfo } from '../activity/context';
+import type { RegisteredActivity } from '../definitions/activity';
+import type { Logger } from '../logger';
+
+export interface ActivityTaskSettings {
+  identity: string;
+  workerId: string;
+  namespace: string;
+  logger: Logger;
+  payloads: PayloadConverter;
+  failures: FailureConverter;
+}
+
+/** The default heartbeat throttle without a heartbeat timeout, and its ceiling (TEMPORAL-SEMANTICS §2.5). */
+const DEFAULT_HEARTBEAT_THROTTLE_MS = 30_000;
+const MAX_HEARTBEAT_THROTTLE_MS = 60_000;
+
+/** The retry-relevant facts of a failure, for the engine's retry decision. */
+export function failureFacts(failure: Failure): FailureFacts {
+  if (failure.applicationFailureInfo) {
+    const info = failure.applicationFailureInfo;
+    return { kind: 'application', type: info.type, nonRetryable: info.nonRetryable, nextRetryDelay: info.nextRetryDelay };
+  }
+  if (failure.timeoutFailureInfo) return { kind: 'timeout', timeoutType: failure.timeoutFailureInfo.timeoutType };
+  if (failure.canceledFailureInfo) return { kind: 'canceled' };
+  if (failure.terminatedFailureInfo) return { kind: 'terminated' };
+  if (failure.serverFailureInfo) return { kind: 'server', nonRetryable: failure.serverFailureInfo.nonRetryable };
+  return { kind: 'application', type: '', nonRetryable: false };
+}
+
+/**
+ * One running attempt: its context plus the worker-side enforcement of its deadlines and the
+ * throttled heartbeat sender.
+ */
+class RunningActivity {
+  readonly context: ActivityContext;
+  private deadline?: NodeJS.Timeout;
+  private heartbeatDeadline?: NodeJS.Timeout;
+  private heartbeatTimer?: NodeJS.Timeout;
+  private heartbeatInFlight?: Promise<void>;
+  private lastHeartbeatSent = 0;
+  /** Details recorded but not yet sent (throttled). */
+  private unsent?: unknown[];
+  readonly throttleMs: number;
+
+  constructor(
+    private readonly runner: ActivityTaskRunner,
+    readonly task: ActivityTaskJobData,
+    info: ActivityInfo,
+    start: ActivityTaskStart,
+    logger: Logger,
+  ) {
+    this.context = new ActivityContext(info, (details) => this.heartbeat(details), logger);
+    const { activity } = start;
+    this.throttleMs = Math.min(
+      activity.heartbeatTimeout > 0 ? activity.heartbeatTimeout * 0.8 : DEFAULT_HEARTBEAT_THROTTLE_MS,
+      MAX_HEARTBEAT_THROTTLE_MS,
+    );
+    // The same deadlines the engine enforces, on Redis time: fire the signal when they pass.
+    const left = [
+      activity.startToCloseTimeout > 0 ? activity.startedTime + activity.startToCloseTimeout - start.now : Infinity,
+      activity.scheduleToCloseTimeout > 0 ? activity.scheduledTime + activity.scheduleToCloseTimeout - start.now : Infinity,
+    ];
+    const ms = Math.min(...left);
+    if (Number.isFinite(ms)) {
+      this.deadline = setTimeout(() => this.context.cancel('timedOut', 'Activity timed out'), Math.max(0, ms));
+    }
+    if (activity.heartbeatTimeout > 0) this.armHeartbeatDeadline(activity.heartbeatTimeout);
+  }
+
+  private armHeartbeatDeadline(ms: number): void {
+    clearTimeout(this.heartbeatDeadline);
+    this.heartbeatDeadline = setTimeout(() => this.context.cancel('timedOut', 'Activity heartbeat timed out'), ms);
+  }
+
+  private heartbeat(details: unknown[]): void {
+    if (this.context.info.heartbeatTimeout) this.armHeartbeatDeadline(this.context.info.heartbeatTimeout);
+    this.unsent = details;
+    if (this.heartbeatTimer || this.heartbeatInFlight) return;
+    const wait = Math.max(0, this.lastHeartbeatSent + this.throttleMs - Date.now());
+    this.heartbeatTimer = setTimeout(() => this.sendHeartbeat(), wait);
+  }
+
+  private sendHeartbeat(): void {
+    this.heartbeatTimer = undefined;
+    const details = this.unsent;
+    if (!details || this.context.signal.aborted) return;
+    this.unsent = undefined;
+    this.lastHeartbeatSent = Date.now();
+    this.heartbeatInFlight = this.runner
+      .sendHeartbeat(this.task, this.encodeDetails(details))
+      .then((reply) => {
+        if (!reply) this.context.cancel('notFound', 'Activity attempt is no longer current');
+        else if (reply.cancelRequested) this.context.cancel('cancelRequested', 'Activity cancelled');
+      })
+      .catch((error: Error) => this.context.logger.warn('Heartbeat failed', { error: error.message }))
+      .finally(() => {
+        this.heartbeatInFlight = undefined;
+        if (this.unsent) this.heartbeat(this.unsent);
+      });
+  }
+
+  encodeDetails(details: unknown[]): Payload[] {
+    return this.runner.settings.payloads.toPayloads(details);
+  }
+
+  /** Details recorded but never sent: they go with the attempt's outcome (not throttled). */
+  takeUnsentDetails(): Payload[] | undefined {
+    const details = this.unsent;
+    this.unsent = undefined;
+    return details ? this.encodeDetails(details) : undefined;
+  }
+
+  stop(): void {
+    clearTimeout(this.deadline);
+    clearTimeout(this.heartbeatDeadline);
+    clearTimeout(this.heartbeatTimer);
+  }
+}
+
+/**
+ * Runs activity tasks: takes the attempt (only the current one may start), runs the registered
+ * implementation in an {@link ActivityContext}, and reports the outcome, fenced on the attempt.
+ */
+export class ActivityTaskRunner {
+  private readonly running = new Map<string, RunningActivity>();
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly activities: ReadonlyMap<string, RegisteredActivity>,
+    readonly settings: ActivityTaskSettings,
+  ) {}
+
+  get runningCount(): number {
+    return this.running.size;
+  }
+
+  /** Runs one attempt; returns `{ early }` (ms) when its job came before its scheduled time. */
+  async run(task: ActivityTaskJobData): Promise<{ early: number } | undefined> {
+    const { identity, workerId, payloads } = this.settings;
+    const start = await this.engine.startActivityTask(task, identity, workerId);
+    if (!start) return undefined;
+    if ('early' in start) return start;
+    const { activity, scheduled } = start;
+    const info: ActivityInfo = {
+      activityId: activity.activityId,
+      activityType: activity.activityType,
+      attempt: activity.attempt,
+      taskQueue: activity.taskQueue,
+      workflowId: task.workflowId,
+      workflowRunId: task.runId,
+      workflowType: start.workflowType,
+      namespace: this.settings.namespace,
+      scheduledTime: new Date(activity.scheduledTime),
+      currentAttemptScheduledTime: new Date(activity.attemptScheduledTime),
+      startedTime: new Date(activity.startedTime),
+      scheduleToCloseTimeout: activity.scheduleToCloseTimeout || undefined,
+      startToCloseTimeout: activity.startToCloseTimeout || undefined,
+      heartbeatTimeout: activity.heartbeatTimeout || undefined,
+      heartbeatDetails: payloads.fromPayloads(activity.heartbeatDetails),
+    };
+    const running = new RunningActivity(this, task, info, start, this.settings.logger);
+    const key = attemptKey(task.runId, task.scheduledEventId, task.attempt);
+    this.running.set(key, running);
+    const { context } = running;
+    let outcome: ActivityOutcome;
+    try {
+      const registered = this.activities.get(activity.activityType);
+      if (!registered) {
+        throw new ApplicationError(
+          `Activity function ${activity.activityType} for workflow ${task.workflowId} is not registered on this worker, available activities: ${[...this.activities.keys()].sort().join(', ') || '(none)'}`,
+          { type: 'NotFoundError' },
+        );
+      }
+      const args = decodeAndValidateSync(
+        scheduled['input'] as Payload[],
+        [...registered.definition.paramTypes],
+        activity.activityType,
+        payloads,
+      );
+      const result = await context.run(() => registered.invoke(...args));
+      outcome = { kind: 'completed', result: [payloads.toPayload(result)] };
+    } catch (error) {
+      outcome = this.outcomeOf(error, context);
+    } finally {
+      running.stop();
+      this.running.delete(key);
+    }
+    // Past its deadline (or no longer current), the attempt's outcome is the engine's to decide.
+    if (context.reason === 'timedOut' || context.reason === 'notFound') return undefined;
+    await this.engine.completeActivityTask(task, workerId, outcome, running.takeUnsentDetails());
+    return undefined;
+  }
+
+  private outcomeOf(error: unknown, context: ActivityContext): ActivityOutcome {
+    const { failures } = this.settings;
+    const cancelled =
+      error instanceof CancelledError || (error instanceof Error && error.name === 'AbortError') || error === context.signal.reason;
+    if (context.reason === 'cancelRequested' && cancelled) {
+      return { kind: 'canceled', details: error instanceof CancelledError ? this.settings.payloads.toPayloads(error.details) : [] };
+    }
+    const failure =
+      context.reason === 'workerShutdown'
+        ? failures.errorToFailure(new ApplicationError('Worker shutting down', { type: 'WorkerShutdown', cause: error }))
+        : failures.errorToFailure(error);
+    return { kind: 'failed', failure, facts: failureFacts(failure) };
+  }
+
+  sendHeartbeat(task: ActivityTaskJobData, details: Payload[]): Promise<{ cancelRequested: boolean } | undefined> {
+    return this.engine.recordHeartbeat(task, this.settings.workerId, details);
+  }
+
+  /** A cancellation request published for an attempt running here. */
+  deliverCancellation(message: string): void {
+    this.running.get(message)?.context.cancel('cancelRequested', 'Activity cancelled');
+  }
+
+  /** Fires the signal of every running attempt (worker shutdown after the grace period). */
+  cancelAll(): void {
+    for (const running of this.running.values()) running.context.cancel('workerShutdown', 'Worker shutting down');
+  }
+}
+
+/** How cancellation messages name an attempt: `<runId>|<scheduledEventId>|<attempt>`. */
+function attemptKey(runId: string, scheduledEventId: number, attempt: number): string {
+  return `${runId}|${scheduledEventId}|${attempt}`;
+}

@@ -1,0 +1,319 @@
+import { randomBytes } from 'node:crypto';
+import { DelayedError, Worker as BullWorker } from 'bullmq';
+import type { Job, WorkerOptions as BullWorkerOptions } from 'bullmq';
+import { IllegalStateError, optionalMilliseconds } from '@durabull/common';
+import type { Duration } from '@durabull/common';
+import { QueueNames, assertName } from '@durabull/engine';
+import type { ActivityTaskJobData, WakeJobData, WorkflowTaskJobData } from '@durabull/engine';
+import type { Cluster, Redis } from 'ioredis';
+import type { Client } from '../client/client';
+import { collectActivities } from '../definitions/activity';
+import { requireWorkflowDefinition } from '../definitions/workflow';
+import type { WorkflowDefinition } from '../definitions/workflow';
+import { ConsoleLogger } from '../logger';
+import type { Logger } from '../logger';
+import { ActivityTaskRunner } from './activity-tasks';
+import { WorkflowTaskRunner } from './workflow-tasks';
+
+/** Options of a {@link Worker}. */
+export interface WorkerOptions {
+  /** Task queue whose workflow and activity tasks this worker runs. */
+  taskQueue: string;
+  /** Workflow classes (decorated with `@WorkflowDefn`) this worker runs. */
+  workflows?: Array<new () => object>;
+  /**
+   * Activities this worker runs: instances of classes with `@Activity` methods (one instance
+   * serves all concurrent invocations), classes with static `@Activity` methods, and functions
+   * from `defineActivity`.
+   */
+  activities?: unknown[];
+  /** Activity attempts run at once. @default 100 */
+  maxConcurrentActivityTaskExecutions?: number;
+  /** Workflow tasks run at once. @default 100 */
+  maxConcurrentWorkflowTaskExecutions?: number;
+  /**
+   * Running workflows kept in memory (LRU), so their next task applies only new events; their
+   * next task is routed to this worker first. 0 disables the cache and sticky routing. @default 1000
+   */
+  maxCachedWorkflows?: number;
+  /**
+   * How long a task routed to this worker (sticky) waits for it before any worker of the task
+   * queue may take it. @default 5 s
+   */
+  stickyQueueScheduleToStartTimeout?: Duration;
+  /**
+   * On shutdown, how long running activities may finish before their cancellation signal fires;
+   * they are then reported as failed (type `WorkerShutdown`) and retried elsewhere. @default 10 s
+   */
+  shutdownGraceTime?: Duration;
+  /**
+   * How often the worker re-dispatches tasks and fires deadlines that crashed processes left
+   * behind (an outbox sweep). @default 5 s
+   */
+  sweepInterval?: Duration;
+  /** Identity recorded in history. @default the client's identity */
+  identity?: string;
+  /** Where the worker logs. @default a ConsoleLogger at level `DURABULL_LOG_LEVEL` (warn) */
+  logger?: Logger;
+}
+
+const WORKER_OPTIONS = new Set([
+  'taskQueue',
+  'workflows',
+  'activities',
+  'maxConcurrentActivityTaskExecutions',
+  'maxConcurrentWorkflowTaskExecutions',
+  'maxCachedWorkflows',
+  'stickyQueueScheduleToStartTimeout',
+  'shutdownGraceTime',
+  'sweepInterval',
+  'identity',
+  'logger',
+]);
+
+function positiveInteger(name: string, value: unknown, fallback: number, allowZero = false): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < (allowZero ? 0 : 1)) {
+    throw new TypeError(`Invalid ${name}: ${JSON.stringify(value)} (an integer ${allowZero ? '>= 0' : '>= 1'})`);
+  }
+  return value;
+}
+
+type State = 'created' | 'running' | 'stopping' | 'stopped';
+
+/** Worker options with defaults applied and durations in ms. */
+export interface ResolvedWorkerOptions {
+  readonly taskQueue: string;
+  readonly maxConcurrentActivityTaskExecutions: number;
+  readonly maxConcurrentWorkflowTaskExecutions: number;
+  readonly maxCachedWorkflows: number;
+  readonly stickyQueueScheduleToStartTimeout: number;
+  readonly shutdownGraceTime: number;
+  readonly sweepInterval: number;
+  readonly identity: string;
+}
+
+/**
+ * Runs the workflow and activity tasks of one task queue. Any number of workers, in any number
+ * of processes and machines, may serve the same task queue. `run()` runs until `shutdown()` or
+ * SIGINT/SIGTERM; `runUntil(promise)` while a promise is pending.
+ */
+export class Worker {
+  /** Unique id of this worker: its sticky queue and cancellation channel. */
+  readonly workerId = randomBytes(8).toString('hex');
+  readonly options: ResolvedWorkerOptions;
+  private readonly logger: Logger;
+  private readonly workflowTasks?: WorkflowTaskRunner;
+  private readonly activityTasks?: ActivityTaskRunner;
+  private state: State = 'created';
+  private bullWorkers: BullWorker[] = [];
+  private subscriber?: Redis | Cluster;
+  private connections: Array<Redis | Cluster> = [];
+  private sweepTimer?: NodeJS.Timeout;
+  private sweeping?: Promise<void>;
+  private stopped?: Promise<void>;
+  private resolveRun?: () => void;
+
+  constructor(
+    readonly client: Client,
+    options: WorkerOptions,
+  ) {
+    const unknown = Object.keys(options ?? {}).filter((key) => !WORKER_OPTIONS.has(key));
+    if (unknown.length > 0) throw new TypeError(`Unknown worker option(s): ${unknown.join(', ')}`);
+    assertName('taskQueue', options.taskQueue);
+    const workflows = new Map<string, WorkflowDefinition>();
+    for (const cls of options.workflows ?? []) {
+      const definition = requireWorkflowDefinition(cls);
+      if (workflows.has(definition.name)) throw new TypeError(`More than one workflow is named ${JSON.stringify(definition.name)}`);
+      workflows.set(definition.name, definition);
+    }
+    const activities = collectActivities(options.activities ?? []);
+    if (workflows.size === 0 && activities.size === 0) {
+      throw new TypeError('A worker needs at least one workflow or activity');
+    }
+    this.options = {
+      taskQueue: options.taskQueue,
+      maxConcurrentActivityTaskExecutions: positiveInteger('maxConcurrentActivityTaskExecutions', options.maxConcurrentActivityTaskExecutions, 100),
+      maxConcurrentWorkflowTaskExecutions: positiveInteger('maxConcurrentWorkflowTaskExecutions', options.maxConcurrentWorkflowTaskExecutions, 100),
+      maxCachedWorkflows: positiveInteger('maxCachedWorkflows', options.maxCachedWorkflows, 1000, true),
+      stickyQueueScheduleToStartTimeout:
+        optionalMilliseconds(options.stickyQueueScheduleToStartTimeout, 'stickyQueueScheduleToStartTimeout') ?? 5_000,
+      shutdownGraceTime: optionalMilliseconds(options.shutdownGraceTime, 'shutdownGraceTime') ?? 10_000,
+      sweepInterval: optionalMilliseconds(options.sweepInterval, 'sweepInterval') ?? 5_000,
+      identity: options.identity ?? `${client.identity}#${this.workerId.slice(0, 6)}`,
+    };
+    this.logger = options.logger ?? new ConsoleLogger();
+    const { engine, payloads, failures, namespace } = client;
+    if (workflows.size > 0) {
+      this.workflowTasks = new WorkflowTaskRunner(
+        engine,
+        workflows,
+        { namespace, payloads, failures, logger: this.logger },
+        {
+          identity: this.options.identity,
+          workerId: this.workerId,
+          maxCachedWorkflows: this.options.maxCachedWorkflows,
+          stickyTimeout: this.options.stickyQueueScheduleToStartTimeout,
+          logger: this.logger,
+        },
+      );
+    }
+    if (activities.size > 0) {
+      this.activityTasks = new ActivityTaskRunner(engine, activities, {
+        identity: this.options.identity,
+        workerId: this.workerId,
+        namespace,
+        logger: this.logger,
+        payloads,
+        failures,
+      });
+    }
+  }
+
+  /** Runs until {@link shutdown} is called or the process gets SIGINT or SIGTERM. */
+  async run(): Promise<void> {
+    if (this.state !== 'created') throw new IllegalStateError(`Worker cannot run: it is ${this.state}`);
+    const onSignal = () => void this.shutdown();
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    const done = new Promise<void>((resolve) => (this.resolveRun = resolve));
+    try {
+      await this.start();
+      await done;
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+  }
+
+  /** Runs while `until` is pending, then shuts down; returns (or throws) what `until` did. */
+  async runUntil<T>(until: Promise<T> | (() => Promise<T>)): Promise<T> {
+    const running = this.run();
+    try {
+      return await (typeof until === 'function' ? until() : until);
+    } finally {
+      await this.shutdown();
+      await running;
+    }
+  }
+
+  /**
+   * Stops taking tasks, lets running ones finish (activities for up to `shutdownGraceTime`, then
+   * their cancellation signal fires and they are reported as failed, to be retried elsewhere),
+   * and closes the worker's connections.
+   */
+  shutdown(): Promise<void> {
+    if (this.state === 'created') {
+      this.state = 'stopped';
+      return Promise.resolve();
+    }
+    this.stopped ??= this.stop();
+    return this.stopped;
+  }
+
+  private async start(): Promise<void> {
+    this.state = 'running';
+    const { engine } = this.client;
+    const { keys } = engine;
+    const { taskQueue } = this.options;
+    const connection = () => {
+      const duplicate = this.client.connection.duplicate({ maxRetriesPerRequest: null });
+      this.connections.push(duplicate);
+      return duplicate;
+    };
+    const common = { connection: connection(), autorun: true } as const;
+
+    if (this.workflowTasks) {
+      const runner = this.workflowTasks;
+      const processor = (job: Job<WorkflowTaskJobData>) => runner.run(job.data);
+      const concurrency = this.options.maxConcurrentWorkflowTaskExecutions;
+      this.addBullWorker(QueueNames.workflow, processor, { ...common, prefix: keys.taskQueuePrefix(taskQueue), concurrency });
+      if (this.options.maxCachedWorkflows > 0) {
+        this.addBullWorker(QueueNames.workflow, processor, {
+          connection: connection(),
+          autorun: true,
+          prefix: keys.stickyPrefix(this.workerId),
+          concurrency,
+        });
+      }
+    }
+    if (this.activityTasks) {
+      const runner = this.activityTasks;
+      this.addBullWorker(
+        QueueNames.activity,
+        async (job: Job<ActivityTaskJobData>, token?: string) => {
+          const early = await runner.run(job.data);
+          if (early) {
+            await job.moveToDelayed(Date.now() + early.early, token);
+            throw new DelayedError();
+          }
+        },
+        {
+          connection: connection(),
+          autorun: true,
+          prefix: keys.taskQueuePrefix(taskQueue),
+          concurrency: this.options.maxConcurrentActivityTaskExecutions,
+        },
+      );
+      this.subscriber = connection();
+      this.subscriber.on('message', (_channel: string, message: string) => runner.deliverCancellation(message));
+      this.subscriber.on('error', () => undefined);
+      await this.subscriber.subscribe(keys.workerChannel(this.workerId));
+    }
+    this.addBullWorker(
+      QueueNames.timers,
+      async (job: Job<WakeJobData>, token?: string) => {
+        const { early } = await engine.fireDueDeadlines(job.data.shard, job.data.at);
+        if (early !== undefined) {
+          await job.moveToDelayed(Date.now() + early, token);
+          throw new DelayedError();
+        }
+      },
+      { connection: connection(), autorun: true, prefix: keys.timerPrefix, concurrency: 8 },
+    );
+    if (this.options.sweepInterval > 0) {
+      this.sweepTimer = setInterval(() => {
+        this.sweeping ??= engine
+          .sweep({ graceMs: Math.max(this.options.sweepInterval, 2_000) })
+          .catch((error: Error) => this.logger.warn('Sweep failed', { error: error.message }))
+          .finally(() => (this.sweeping = undefined));
+      }, this.options.sweepInterval);
+    }
+    this.logger.info('Worker started', { taskQueue, workerId: this.workerId, namespace: this.client.namespace });
+  }
+
+  private addBullWorker<D>(
+    name: string,
+    processor: (job: Job<D>, token?: string) => Promise<void>,
+    options: BullWorkerOptions,
+  ): void {
+    const worker = new BullWorker<D>(name, processor, options);
+    worker.on('error', (error) => {
+      if (this.state === 'running') this.logger.warn('Task queue connection error', { queue: name, error: error.message });
+    });
+    worker.on('failed', (job, error) => {
+      if (!(error instanceof DelayedError)) {
+        this.logger.error('Task processing failed', { queue: name, jobId: job?.id, error: error.message });
+      }
+    });
+    this.bullWorkers.push(worker as BullWorker);
+  }
+
+  private async stop(): Promise<void> {
+    this.state = 'stopping';
+    clearInterval(this.sweepTimer);
+    const grace = setTimeout(() => this.activityTasks?.cancelAll(), this.options.shutdownGraceTime);
+    try {
+      await Promise.all(this.bullWorkers.map((worker) => worker.close()));
+      await this.sweeping;
+    } finally {
+      clearTimeout(grace);
+    }
+    for (const connection of this.connections.splice(0)) connection.disconnect();
+    this.workflowTasks?.cache.clear();
+    this.bullWorkers = [];
+    this.state = 'stopped';
+    this.logger.info('Worker stopped', { workerId: this.workerId });
+    this.resolveRun?.();
+  }
+}
