@@ -9,6 +9,7 @@ module.exports = {
     '^.+\\.ts$': ['ts-jest', { tsconfig: path.join(__dirname, 'tsconfig.spec.json') }],
   },
   moduleNameMapper: {
+    '^@durabull/hello-worker$': path.join(__dirname, 'apps/hello-worker/src/index.ts'),
     '^@durabull/([a-z-]+)$': path.join(__dirname, 'libs/$1/src/index.ts'),
     '^@durabull/([a-z-]+)/internal$': path.join(__dirname, 'libs/$1/src/internal.ts'),
   },

@@ -84,6 +84,7 @@ export class RedisConnection {
   async close(): Promise<void> {
     await Promise.all(
       this.owned.splice(0).map(async (connection) => {
+        if (connection.status === 'end') return;
         try {
           await connection.quit();
         } catch {

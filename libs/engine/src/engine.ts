@@ -268,6 +268,11 @@ export class Engine {
     return { cancelRequested: Number(reply.extra[0]) === 1 };
   }
 
+  /** Routes a run's workflow tasks away from a worker that is shutting down. */
+  async releaseSticky(ref: RunRef, workerId: string): Promise<void> {
+    await this.transition('releaseSticky', ref, [workerId]);
+  }
+
   async requestCancelWorkflow(ref: RunRef, reason: string, identity: string): Promise<ReplyCode> {
     return (await this.transition('requestCancelWorkflow', ref, [reason, identity])).code;
   }
@@ -354,6 +359,25 @@ export class Engine {
       closeTime: close ? Number(close) : undefined,
       historyLength: Number(last),
     };
+  }
+
+  /**
+   * Deletes every key of the namespace (runs, histories, queues). For tests and tools: running
+   * workers of the namespace must be stopped first.
+   */
+  async purge(): Promise<number> {
+    const nodes = 'nodes' in this.redis ? this.redis.nodes('master') : [this.redis];
+    let deleted = 0;
+    for (const node of nodes) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await node.scan(cursor, 'MATCH', this.keys.pattern, 'COUNT', 1000);
+        cursor = next;
+        // One key per DEL: keys of a batch may live in different slots of a cluster.
+        for (const key of keys) deleted += await node.del(key);
+      } while (cursor !== '0');
+    }
+    return deleted;
   }
 
   async close(): Promise<void> {

@@ -36,16 +36,7 @@ if kind == 'wto' then
     schedule_wft(attempt + 1, 0)
   end
 elseif kind == 'stk' then
-  if get('wft') == 'scheduled' and get('wtok') == a then
-    -- The sticky worker did not take the task in time: back to the task queue, as Temporal does.
-    local member = wft_member(a, get('wq'))
-    outbox_remove(member)
-    WITHDRAW[#WITHDRAW + 1] = member
-    append('WorkflowTaskTimedOut', NOW, jobj('scheduledEventId', get('wsch'), 'startedEventId', '0',
-      'timeoutType', '"SCHEDULE_TO_START"'))
-    set('sticky', '')
-    schedule_wft(1, 0)
-  end
+  if get('wft') == 'scheduled' and get('wtok') == a then unstick_wft() end
 elseif kind == 's2s' or kind == 'stc' or kind == 'hb' or kind == 's2c' then
   local act = load_activity(a)
   if act then

@@ -310,7 +310,16 @@ export class Worker {
       clearTimeout(grace);
     }
     for (const connection of this.connections.splice(0)) connection.disconnect();
-    this.workflowTasks?.cache.clear();
+    if (this.workflowTasks) {
+      try {
+        await this.workflowTasks.releaseAll();
+        // The sticky queue dies with the worker; anything routed to it from now on falls back.
+        const { engine } = this.client;
+        await engine.dispatcher.queue(engine.keys.stickyPrefix(this.workerId), QueueNames.workflow).obliterate({ force: true });
+      } catch (error) {
+        this.logger.warn('Could not hand cached workflows back to the task queue', { error: (error as Error).message });
+      }
+    }
     this.bullWorkers = [];
     this.state = 'stopped';
     this.logger.info('Worker stopped', { workerId: this.workerId });

@@ -75,6 +75,16 @@ export class WorkflowTaskRunner {
     }
   }
 
+  /** Hands every cached run back to the task queue (graceful shutdown). */
+  async releaseAll(): Promise<void> {
+    const runtimes = this.cache.keys().map((runId) => this.cache.take(runId)!);
+    await Promise.all(
+      runtimes.map((runtime) =>
+        this.engine.releaseSticky({ workflowId: runtime.info.workflowId, runId: runtime.info.runId }, this.settings.workerId),
+      ),
+    );
+  }
+
   private newRuntime(runId: string, first: HistoryEvent | undefined): WorkflowRuntime {
     if (first?.eventType !== EventType.WorkflowExecutionStarted) {
       throw new WorkflowTaskFailure(new Error(`History of run ${runId} does not begin with WorkflowExecutionStarted`), false);

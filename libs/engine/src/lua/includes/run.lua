@@ -177,6 +177,20 @@ local function schedule_wft(attempt, delay)
   end
 end
 
+-- Moves a workflow task waiting on a sticky queue back to the task queue (the sticky worker did
+-- not take it in time, or is shutting down), as Temporal does: a SCHEDULE_TO_START timeout.
+local function unstick_wft()
+  local tok = get('wtok')
+  local member = wft_member(tok, get('wq'))
+  outbox_remove(member)
+  remove_deadline(deadline_member('stk', tok))
+  WITHDRAW[#WITHDRAW + 1] = member
+  append('WorkflowTaskTimedOut', NOW, jobj('scheduledEventId', get('wsch'), 'startedEventId', '0',
+    'timeoutType', '"SCHEDULE_TO_START"'))
+  set('sticky', '')
+  schedule_wft(1, 0)
+end
+
 local function ensure_wft()
   if WFT_NEEDED and running() and (get('wft') == '' or not get('wft')) then schedule_wft(1, 0) end
 end
