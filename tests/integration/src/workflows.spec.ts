@@ -118,6 +118,16 @@ class TwoSteps {
   }
 }
 
+class DeployingSteps {
+  /** Runs a step and "deploys" new workflow code while the run waits for it. */
+  @Activity({ name: 'step' })
+  async step(name: string): Promise<string> {
+    ran.push(name);
+    if (name === 'one') code.version = 2;
+    return name;
+  }
+}
+
 @WorkflowDefn()
 class RenamedActivityWorkflow {
   @WorkflowRun()
@@ -220,13 +230,11 @@ describe('workflows', () => {
     const worker = env.newWorker({
       taskQueue: 'q',
       workflows: [RenamedActivityWorkflow],
-      activities: [new Steps()],
+      activities: [new DeployingSteps()],
       maxCachedWorkflows: 0,
     });
     const handle = await env.client.startWorkflow(RenamedActivityWorkflow, { id: 'nondet', taskQueue: 'q' });
     const result = worker.runUntil(async () => {
-      await waitForEvent(() => handle.fetchHistory(), EventType.ActivityTaskScheduled);
-      code.version = 2; // a deploy while the run waits for its first activity
       const failed = await waitForEvent(() => handle.fetchHistory(), EventType.WorkflowTaskFailed);
       const history = await handle.fetchHistory();
       code.version = 1; // the fix: the retried task replays cleanly

@@ -22,7 +22,7 @@ if not due or tonumber(due) > NOW then return reply(0) end
 redis.call('ZREM', K_DEADLINES, member)
 if not running() then return reply(0) end
 
-local kind, a, b = string.match(member, '^(%a+)|([^|]*)|([^|]*)|')
+local kind, a, b = string.match(member, '^(%w+)|([^|]*)|([^|]*)|')
 if kind == 'wto' then
   if get('wft') == 'started' and get('wtok') == a then
     local attempt = getn('watt')

@@ -248,10 +248,10 @@ local TIMEOUT_NAMES = {
   START_TO_CLOSE = 'StartToClose', SCHEDULE_TO_START = 'ScheduleToStart',
   SCHEDULE_TO_CLOSE = 'ScheduleToClose', HEARTBEAT = 'Heartbeat',
 }
-local function timeout_failure(message, ttype, act)
+local function timeout_failure(message, ttype, act, cause)
   return jobj('message', jstr(message), 'source', '"Durabull"',
     'timeoutFailureInfo', jobj('timeoutType', jstr(ttype), 'lastHeartbeatDetails', act.hbd or '[]'),
-    'cause', act.lf)
+    'cause', cause)
 end
 
 -- Facts about a failure sent by the worker; JSON null must not reach Lua as a truthy value.
@@ -278,7 +278,7 @@ local function retry_decision(act, f)
   if f.kind == 'application' then
     retryable = not f.nonRetryable and not contains(act.rp.nr, f.type or '')
   elseif f.kind == 'timeout' then
-    retryable = not contains(act.rp.nr, 'TemporalTimeout:' .. TIMEOUT_NAMES[f.timeoutType])
+    retryable = not contains(act.rp.nr, 'TemporalTimeout:' .. (TIMEOUT_NAMES[f.timeoutType] or ''))
   elseif f.kind == 'server' then
     retryable = not f.nonRetryable
   elseif f.kind == 'canceled' or f.kind == 'terminated' then
@@ -308,11 +308,13 @@ local function fail_attempt(sid, act, f, failure)
     queue_attempt(sid, act)
     return state
   end
-  if f.kind == 'timeout' then
-    if state == 'TIMEOUT' and f.timeoutType ~= 'SCHEDULE_TO_START' and f.timeoutType ~= 'SCHEDULE_TO_CLOSE' then
-      failure = timeout_failure('Not enough time to schedule next retry before activity ScheduleToClose timeout, giving up retrying',
-        'SCHEDULE_TO_CLOSE', act)
-    end
+  local server_timeout = f.kind == 'timeout' and (f.timeoutType == 'SCHEDULE_TO_START' or f.timeoutType == 'SCHEDULE_TO_CLOSE')
+  if state == 'TIMEOUT' and not server_timeout then
+    -- The retry would end past schedule-to-close: the schedule-to-close budget is what ran out.
+    failure = timeout_failure('Not enough time to schedule next retry before activity ScheduleToClose timeout, giving up retrying',
+      'SCHEDULE_TO_CLOSE', act, failure)
+  end
+  if f.kind == 'timeout' or state == 'TIMEOUT' then
     close_activity(sid, act, 'ActivityTaskTimedOut',
       jobj('failure', failure, 'scheduledEventId', jint(sid), 'retryState', jstr(state)))
   else
@@ -324,7 +326,8 @@ end
 
 -- A timeout of the running attempt or the whole activity, as the server's timer task does it.
 local function time_out_activity(sid, act, ttype)
-  local failure = timeout_failure('activity ' .. TIMEOUT_NAMES[ttype] .. ' timeout', ttype, act)
+  -- Like the server's timeout failure, its cause is the previous attempt's failure.
+  local failure = timeout_failure('activity ' .. TIMEOUT_NAMES[ttype] .. ' timeout', ttype, act, act.lf)
   return fail_attempt(sid, act, { kind = 'timeout', timeoutType = ttype }, failure)
 end
 
