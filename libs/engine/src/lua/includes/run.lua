@@ -334,7 +334,9 @@ end
 --------------------------------------------------------------------------------------------------
 -- Run lifecycle
 --------------------------------------------------------------------------------------------------
-local function clear_run_deadlines()
+-- Clears what a closing run still has pending; running attempts are told to stop, since their
+-- outcome can no longer be recorded.
+local function settle_pending()
   local fields = redis.call('HKEYS', K_STATE)
   for _, field in ipairs(fields) do
     local kind, id = string.match(field, '^(%a):(%d+)$')
@@ -343,6 +345,11 @@ local function clear_run_deadlines()
       clear_attempt_deadlines(id, act)
       remove_deadline(deadline_member('s2c', id))
       outbox_remove(act_member(id, act))
+      if act.std > 0 then
+        redis.call('PUBLISH', CHANNEL .. ':worker:' .. act.wkr, RUN_ID .. '|' .. id .. '|' .. act.att)
+      else
+        WITHDRAW[#WITHDRAW + 1] = act_member(id, act)
+      end
     elseif kind == 't' then
       remove_deadline(deadline_member('tmr', id))
     end
@@ -358,7 +365,7 @@ end
 -- deadline and completion of this run is a no-op.
 local function close_run(status, etype, attrs)
   flush_buffer()
-  clear_run_deadlines()
+  settle_pending()
   append(etype, NOW, attrs)
   redis.call('HSET', K_STATE, 'status', status, 'close', NOW, 'wft', '')
   cache['status'], cache['wft'] = status, ''
