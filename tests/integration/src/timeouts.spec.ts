@@ -37,6 +37,12 @@ class Planned {
         throw new ApplicationError(`attempt ${info.attempt} failed`, { type: 'Flaky' });
       case 'fail-next-300ms':
         throw new ApplicationError(`attempt ${info.attempt} failed`, { type: 'Flaky', nextRetryDelay: 300 });
+      case 'burst-then-fail':
+        for (let i = 1; i <= 50; i++) {
+          activity.heartbeat(i);
+          await new Promise((resolve) => setTimeout(resolve, 2));
+        }
+        throw new ApplicationError('failed after a burst of heartbeats', { type: 'Flaky' });
       case 'heartbeat-then-hang':
         activity.heartbeat({ progress: info.attempt * 10 });
         return hang();
@@ -295,6 +301,19 @@ describe('activity timeouts', () => {
       const timeout = activityError(error).cause as TimeoutError;
       expect(timeout.type).toBe(TimeoutType.START_TO_CLOSE);
       expect(timeout.lastHeartbeatDetails).toEqual([{ progress: 10 }]);
+    });
+
+    it('throttles heartbeats to one per 80% of the heartbeat timeout, and sends the latest details with a failure', async () => {
+      const sent = jest.spyOn(env.client.engine, 'recordHeartbeat');
+      const { value } = await outcome({
+        plan: { attempts: ['burst-then-fail', 'ok'] },
+        options: { startToCloseTimeout: '10s', heartbeatTimeout: '5s', retryPolicy: { initialInterval: 10 } },
+      });
+      expect(value).toBe('ok on attempt 2');
+      // 50 heartbeats in ~150 ms: the first is sent, the rest wait for the 4 s throttle window;
+      // the latest goes with the attempt's failure (throttling never delays a final heartbeat).
+      expect(sent).toHaveBeenCalledTimes(1);
+      expect(seen.map((s) => s.heartbeatDetails)).toEqual([[], [50]]);
     });
 
     it('does not retry a heartbeat timeout listed as TemporalTimeout:Heartbeat', async () => {
