@@ -1,0 +1,121 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { EventType } from '@durabull/common';
+import { RedisConnection } from './connection';
+import { Engine } from './engine';
+import { ReplyCode } from './scripts';
+
+/** The engine's fences, driven directly: no worker, so every step is explicit. */
+describe('Engine fences', () => {
+  let connection: RedisConnection;
+  let engine: Engine;
+  beforeEach(async () => {
+    connection = RedisConnection.from();
+    engine = await Engine.open(connection.client, { namespace: `test-${randomBytes(6).toString('hex')}`, shards: 4 });
+  });
+  afterEach(async () => {
+    await engine.purge();
+    await engine.close();
+    await connection.close();
+  });
+
+  async function startedTask() {
+    const ref = { workflowId: 'fenced', runId: randomUUID() };
+    await engine.startWorkflow({
+      ...ref,
+      workflowType: 'Fenced',
+      taskQueue: 'q',
+      attributes: { workflowType: 'Fenced', workflowId: 'fenced', taskQueue: 'q', input: [] },
+      workflowTaskTimeout: 10_000,
+      runTimeout: 0,
+    });
+    const task = { ...ref, token: '1', queue: 'q' };
+    const start = await engine.startWorkflowTask(task, 'tester', 0);
+    return { ref, task, start: start! };
+  }
+
+  /** Completes the task with one command: a timer named `timerId`. */
+  const complete = (task: { workflowId: string; runId: string; token: string }, fence: number, timerId: string) =>
+    engine.completeWorkflowTask(task, {
+      identity: 'tester',
+      stickyWorkerId: '',
+      stickyTimeout: 0,
+      fence,
+      commands: [
+        {
+          eventType: EventType.TimerStarted,
+          attributes: { timerId, startToFireTimeout: 60_000, workflowTaskCompletedEventId: fence + 1 },
+          meta: { ms: 60_000, timerId },
+        },
+      ],
+    });
+
+  it('lets exactly one of two concurrent completions of a workflow task append', async () => {
+    const { ref, task, start } = await startedTask();
+    expect(start.startedEventId).toBe(3);
+    const codes = await Promise.all([complete(task, 3, 'first'), complete(task, 3, 'second')]);
+    expect([...codes].sort()).toEqual([ReplyCode.Stale, ReplyCode.Ok].sort());
+    const history = await engine.readHistory(ref);
+    expect(history.map((e) => e.eventType)).toEqual([
+      EventType.WorkflowExecutionStarted,
+      EventType.WorkflowTaskScheduled,
+      EventType.WorkflowTaskStarted,
+      EventType.WorkflowTaskCompleted,
+      EventType.TimerStarted,
+    ]);
+    expect(history.map((e) => e.eventId)).toEqual([1, 2, 3, 4, 5]);
+    expect(['first', 'second']).toContain((history[4]!.attributes as { timerId: string }).timerId);
+  });
+
+  it('rejects a completion computed against an older history, leaving history as it was', async () => {
+    const { ref, task } = await startedTask();
+    const before = await engine.readHistory(ref);
+    expect(await complete(task, 2, 'stale')).toBe(ReplyCode.Stale);
+    expect(await engine.readHistory(ref)).toEqual(before);
+  });
+
+  it('rejects a second start of the same workflow task (a duplicate job)', async () => {
+    const { task } = await startedTask();
+    expect(await engine.startWorkflowTask(task, 'another worker', 0)).toBeUndefined();
+  });
+
+  it('records an activity result once, however often it is reported', async () => {
+    const { ref, task } = await startedTask();
+    await engine.completeWorkflowTask(task, {
+      identity: 'tester',
+      stickyWorkerId: '',
+      stickyTimeout: 0,
+      fence: 3,
+      commands: [
+        {
+          eventType: EventType.ActivityTaskScheduled,
+          attributes: { activityId: '1', activityType: 'a', taskQueue: 'q', input: [], workflowTaskCompletedEventId: 4 },
+          meta: { id: '1', type: 'a', tq: 'q', s2c: 0, s2s: 0, stc: 10_000, hb: 0, rp: { ii: 1000, bc: 2, mi: 100_000, ma: 0, nr: [] } },
+        },
+      ],
+    });
+    const attempt = { ...ref, scheduledEventId: 5, attempt: 1, taskQueue: 'q' };
+    const started = await engine.startActivityTask(attempt, 'tester', 'worker-1');
+    expect(started).toMatchObject({ activity: { activityId: '1', attempt: 1 } });
+    expect(await engine.startActivityTask(attempt, 'tester', 'worker-2')).toBeUndefined();
+
+    const result = { kind: 'completed' as const, result: [{ metadata: { encoding: 'json/plain' }, data: 42 }] };
+    const reports = await Promise.all([
+      engine.completeActivityTask(attempt, 'worker-1', result),
+      engine.completeActivityTask(attempt, 'worker-1', result),
+    ]);
+    expect([...reports].sort()).toEqual([false, true]);
+    // A report from a worker that never ran the attempt is refused too.
+    expect(await engine.completeActivityTask(attempt, 'worker-2', result)).toBe(false);
+    const types = (await engine.readHistory(ref)).map((e) => e.eventType);
+    expect(types.filter((t) => t === EventType.ActivityTaskCompleted)).toHaveLength(1);
+    expect(types.slice(5, 8)).toEqual([EventType.ActivityTaskStarted, EventType.ActivityTaskCompleted, EventType.WorkflowTaskScheduled]);
+  });
+
+  it('keeps namespaces apart: a run id of one namespace is unknown to another', async () => {
+    const { ref } = await startedTask();
+    const other = await Engine.open(connection.client, { namespace: `test-${randomBytes(6).toString('hex')}` });
+    expect(await other.describeRun(ref)).toBeUndefined();
+    expect(await other.readHistory(ref)).toEqual([]);
+    await other.close();
+  });
+});
