@@ -20,7 +20,10 @@ export interface ActivityOptions {
   startToCloseTimeout?: Duration;
   /**
    * Maximum time across all attempts, queueing and backoff included, from the first schedule;
-   * never retried. A retry whose backoff would end past it is not scheduled. @default unlimited
+   * never retried. A retry whose backoff would end past it is not scheduled: the activity then
+   * times out with a `SCHEDULE_TO_CLOSE` `TimeoutError` (`Not enough time to schedule next retry
+   * before activity ScheduleToClose timeout, giving up retrying`) whose cause is the last
+   * attempt's failure. @default unlimited
    */
   scheduleToCloseTimeout?: Duration;
   /**
@@ -36,7 +39,11 @@ export interface ActivityOptions {
   /**
    * How failed attempts are retried. Unset fields take Temporal's defaults:
    * `{ initialInterval: '1s', backoffCoefficient: 2, maximumInterval: 100 × initialInterval,
-   * maximumAttempts: 0 (unlimited), nonRetryableErrorTypes: [] }`.
+   * maximumAttempts: 0 (unlimited), nonRetryableErrorTypes: [] }`. An `ApplicationError` with
+   * `nextRetryDelay` sets the next interval itself, not capped by `maximumInterval` (still bounded
+   * by `maximumAttempts` and `scheduleToCloseTimeout`). `nonRetryableErrorTypes` matches
+   * `ApplicationError.type` exactly; `'TemporalTimeout:StartToClose'` and
+   * `'TemporalTimeout:Heartbeat'` make those timeouts non-retryable.
    */
   retryPolicy?: RetryPolicy;
   /** What `handle.cancel()` does. @default ActivityCancellationType.TRY_CANCEL */
