@@ -1,0 +1,110 @@
+import { Activity, EventType, WorkflowDefn, WorkflowRun, workflow } from '@durabull/sdk';
+import type { HistoryEvent } from '@durabull/sdk';
+import { TestEnvironment } from '@durabull/testing';
+
+class Counter {
+  @Activity()
+  async increment(n: number): Promise<number> {
+    return n + 1;
+  }
+}
+
+/** `steps` activities in sequence: one workflow task per step. */
+@WorkflowDefn()
+class Count {
+  @WorkflowRun()
+  async run(steps: number): Promise<number> {
+    let n = 0;
+    for (let i = 0; i < steps; i++) n = await workflow.executeActivity(Counter.prototype.increment, n, { startToCloseTimeout: '5s' });
+    return n;
+  }
+}
+
+/** Like Count, with the activities on another task queue. */
+@WorkflowDefn()
+class CountElsewhere {
+  @WorkflowRun()
+  async run(steps: number): Promise<number> {
+    let n = 0;
+    for (let i = 0; i < steps; i++) {
+      n = await workflow.executeActivity(Counter.prototype.increment, n, { startToCloseTimeout: '5s', taskQueue: 'elsewhere' });
+    }
+    return n;
+  }
+}
+
+describe('workflow cache and sticky routing', () => {
+  let env: TestEnvironment;
+  beforeEach(async () => (env = await TestEnvironment.create()));
+  afterEach(() => env.teardown());
+
+  /** Each call of startWorkflowTask: the event id the worker already held, and what it got back. */
+  function recordTaskStarts() {
+    const calls: Array<{ seen: number; firstEventId?: number; identity: string }> = [];
+    const original = env.client.engine.startWorkflowTask.bind(env.client.engine);
+    jest.spyOn(env.client.engine, 'startWorkflowTask').mockImplementation(async (task, identity, seen) => {
+      const start = await original(task, identity, seen);
+      if (start) calls.push({ seen, firstEventId: start.events[0]?.eventId, identity });
+      return start;
+    });
+    return calls;
+  }
+
+  const taskIdentities = (history: HistoryEvent[]) =>
+    history.filter((e) => e.eventType === EventType.WorkflowTaskStarted).map((e) => (e.attributes as { identity: string }).identity);
+
+  it('applies only the new events to a cached run, and keeps a run on the worker that holds it', async () => {
+    const calls = recordTaskStarts();
+    const options = { taskQueue: 'q', workflows: [Count], activities: [new Counter()] };
+    const a = env.newWorker({ ...options, identity: 'worker-a' });
+    const b = env.newWorker({ ...options, identity: 'worker-b' });
+    const handle = await env.client.startWorkflow(Count, 5, { id: 'count', taskQueue: 'q' });
+    expect(await a.runUntil(b.runUntil(handle.result()))).toBe(5);
+
+    expect(calls).toHaveLength(6);
+    expect(calls[0]).toMatchObject({ seen: 0, firstEventId: 1 });
+    for (const call of calls.slice(1)) {
+      expect(call.seen).toBeGreaterThan(0);
+      expect(call.firstEventId).toBe(call.seen + 1);
+    }
+    // Sticky: every task after the first ran where the first did.
+    const identities = taskIdentities(await handle.fetchHistory());
+    expect(new Set(identities).size).toBe(1);
+    expect(identities).toHaveLength(6);
+  });
+
+  it('rebuilds an evicted run by replaying its whole history', async () => {
+    const calls = recordTaskStarts();
+    const worker = env.newWorker({ taskQueue: 'q', workflows: [Count], activities: [new Counter()], maxCachedWorkflows: 1 });
+    const handles = await Promise.all([0, 1, 2].map((i) => env.client.startWorkflow(Count, 3, { id: `count-${i}`, taskQueue: 'q' })));
+    expect(await worker.runUntil(Promise.all(handles.map((h) => h.result())))).toEqual([3, 3, 3]);
+    // With room for one run, interleaved runs keep evicting each other: some later tasks start over.
+    const fullReplays = calls.filter((c) => c.seen === 0);
+    expect(fullReplays.length).toBeGreaterThan(handles.length);
+    for (const replay of fullReplays) expect(replay.firstEventId).toBe(1);
+  });
+
+  it('sends the next task of a run to the task queue when its sticky worker shuts down', async () => {
+    const handle = await env.client.startWorkflow(CountElsewhere, 2, { id: 'handed-back', taskQueue: 'q' });
+    // The first worker runs workflow tasks only: the run waits for its activity when it stops.
+    const first = env.newWorker({ taskQueue: 'q', workflows: [CountElsewhere], identity: 'first' });
+    await first.runUntil(waitForEvent(() => handle.fetchHistory(), EventType.ActivityTaskScheduled));
+    // Were the run still routed to the first worker, this sticky timeout would never let it go.
+    const second = env.newWorker({ taskQueue: 'q', workflows: [CountElsewhere], identity: 'second', stickyQueueScheduleToStartTimeout: '1h' });
+    const activities = env.newWorker({ taskQueue: 'elsewhere', activities: [new Counter()] });
+    expect(await second.runUntil(activities.runUntil(handle.result()))).toBe(2);
+    const history = await handle.fetchHistory();
+    const identities = taskIdentities(history);
+    expect(identities[0]).toBe('first');
+    expect(identities.slice(1)).toEqual(['second', 'second']);
+    expect(history.some((e) => e.eventType === EventType.WorkflowTaskTimedOut)).toBe(false);
+  });
+});
+
+async function waitForEvent(read: () => Promise<HistoryEvent[]>, type: EventType): Promise<HistoryEvent> {
+  for (;;) {
+    const event = (await read()).find((e) => e.eventType === type);
+    if (event) return event;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
