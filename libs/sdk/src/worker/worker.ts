@@ -170,6 +170,11 @@ export class Worker {
     }
   }
 
+  /** How many running workflows this worker holds in its cache. */
+  get cachedWorkflows(): number {
+    return this.workflowTasks?.cache.size ?? 0;
+  }
+
   /** Runs until {@link shutdown} is called or the process gets SIGINT or SIGTERM. */
   async run(): Promise<void> {
     if (this.state !== 'created') throw new IllegalStateError(`Worker cannot run: it is ${this.state}`);
