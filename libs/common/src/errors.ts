@@ -285,6 +285,18 @@ export class IllegalStateError extends DurabullError {
 }
 
 /**
+ * Redis could not be reached (refused, closed, or not answering within the connection's retry
+ * budget). Client calls raise it instead of waiting for Redis to come back; `cause` is the
+ * driver's error.
+ */
+@SymbolBasedInstanceOfError('RedisConnectionError')
+export class RedisConnectionError extends DurabullError {
+  constructor(cause: unknown) {
+    super(`Redis is unreachable: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
+
+/**
  * Whether `err` means "cancelled": a {@link CancelledError}, or an {@link ActivityError} whose cause
  * is one (Python's `is_cancelled_exception`). Lets workflow code tell cancellation from failure.
  */

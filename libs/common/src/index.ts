@@ -36,6 +36,7 @@ export {
   IllegalStateError,
   isCancellation,
   NondeterminismError,
+  RedisConnectionError,
   ServerError,
   TerminatedError,
   TimeoutError,

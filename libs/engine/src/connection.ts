@@ -1,3 +1,4 @@
+import { RedisConnectionError } from '@durabull/common';
 import { Cluster, Redis } from 'ioredis';
 import type { ClusterNode, ClusterOptions, RedisOptions } from 'ioredis';
 
@@ -93,4 +94,21 @@ export class RedisConnection {
       }),
     );
   }
+}
+
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'EPIPE']);
+
+/**
+ * The error to raise for a failed Redis call: a {@link RedisConnectionError} when Redis could not
+ * be reached (refused, closed, out of reconnection retries), the error itself otherwise.
+ */
+export function asRedisConnectionError(error: unknown): unknown {
+  if (!(error instanceof Error) || error instanceof RedisConnectionError) return error;
+  const code = (error as { code?: string }).code;
+  const unreachable =
+    error.name === 'MaxRetriesPerRequestError' ||
+    error.name === 'ClusterAllFailedError' ||
+    (code !== undefined && CONNECTION_CODES.has(code)) ||
+    /Connection is closed|Stream isn't writeable|enableOfflineQueue/.test(error.message);
+  return unreachable ? new RedisConnectionError(error) : error;
 }

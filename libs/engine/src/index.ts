@@ -3,7 +3,7 @@
  * fenced Lua scripts (see ./lua); BullMQ carries their tasks. Used by `@durabull/sdk`'s Client and
  * Worker; application code does not import it.
  */
-export { RedisConnection, defaultRedisUrl } from './connection';
+export { RedisConnection, asRedisConnectionError, defaultRedisUrl } from './connection';
 export type { RedisConnectionOption } from './connection';
 export { Engine, assertName } from './engine';
 export type {

@@ -62,6 +62,7 @@ export {
   EventType,
   IllegalStateError,
   NondeterminismError,
+  RedisConnectionError,
   RetryState,
   ServerError,
   TerminatedError,

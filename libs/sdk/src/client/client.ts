@@ -16,7 +16,7 @@ import {
   validateValue,
 } from '@durabull/common';
 import type { Duration, Failure, FailureConverter, HistoryEvent, Payload, PayloadConverter } from '@durabull/common';
-import { Engine, RedisConnection, ReplyCode, assertName } from '@durabull/engine';
+import { Engine, RedisConnection, ReplyCode, asRedisConnectionError, assertName } from '@durabull/engine';
 import type { RedisConnectionOption, RunRef } from '@durabull/engine';
 import type { Cluster, Redis } from 'ioredis';
 import { requireWorkflowDefinition } from '../definitions/workflow';
@@ -164,7 +164,7 @@ export class Client {
     taskTimeout = Math.min(taskTimeout, MAX_TASK_TIMEOUT, effectiveRunTimeout || MAX_TASK_TIMEOUT);
 
     const runId = randomUUID();
-    const result = await this.engine.startWorkflow({
+    const result = await reachRedis(() => this.engine.startWorkflow({
       workflowId,
       runId,
       workflowType,
@@ -184,7 +184,7 @@ export class Client {
         firstExecutionRunId: runId,
         randomnessSeed: randomBytes(8).toString('hex'),
       },
-    });
+    }));
     if (!result.started) throw new WorkflowAlreadyStartedError(workflowId, workflowType);
     return new WorkflowHandle(this, workflowId, runId, resultType);
   }
@@ -218,6 +218,15 @@ export class Client {
   waitForClose(ref: RunRef): Promise<void> {
     this.watcher ??= new ClosedRunWatcher(this.engine, this.connection);
     return this.watcher.wait(ref);
+  }
+}
+
+/** Runs a call that reaches Redis, turning "Redis is down" into a RedisConnectionError. */
+async function reachRedis<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw asRedisConnectionError(error);
   }
 }
 
@@ -260,61 +269,71 @@ export class WorkflowHandle<R = unknown> {
    *   `TimeoutError` (timed out).
    */
   async result(): Promise<R> {
-    const ref = await this.ref();
-    await this.client.waitForClose(ref);
-    const [close] = (await this.client.redis.xrevrange(this.client.engine.keys.run(ref.workflowId, ref.runId).history, '+', '-', 'COUNT', 1)) as Array<
-      [string, string[]]
-    >;
-    const fields = close?.[1] ?? [];
-    const eventType = fields[1] as EventType;
-    const attrs = JSON.parse(fields[5] ?? '{}') as Record<string, any>;
-    const fail = (cause: Error) => new WorkflowFailureError({ cause, workflowId: ref.workflowId, runId: ref.runId });
-    const { payloads, failures } = this.client;
-    switch (eventType) {
-      case EventType.WorkflowExecutionCompleted: {
-        const [payload] = attrs['result'] as Payload[];
-        const value = payload ? payloads.fromPayload(payload, this.resultType) : undefined;
-        validateValue(value, this.resultType, 'workflow result');
-        return value as R;
+    return reachRedis(async () => {
+      const ref = await this.ref();
+      // Asked first, so a call made while Redis is unreachable fails at once with the connection
+      // error; once waiting, a Redis restart only delays the answer.
+      const run = await this.client.engine.describeRun(ref);
+      if (!run) throw new WorkflowNotFoundError(this.workflowId, ref.runId);
+      if (run.status === 'RUNNING') await this.client.waitForClose(ref);
+      const [close] = (await this.client.redis.xrevrange(this.client.engine.keys.run(ref.workflowId, ref.runId).history, '+', '-', 'COUNT', 1)) as Array<
+        [string, string[]]
+      >;
+      const fields = close?.[1] ?? [];
+      const eventType = fields[1] as EventType;
+      const attrs = JSON.parse(fields[5] ?? '{}') as Record<string, any>;
+      const fail = (cause: Error) => new WorkflowFailureError({ cause, workflowId: ref.workflowId, runId: ref.runId });
+      const { payloads, failures } = this.client;
+      switch (eventType) {
+        case EventType.WorkflowExecutionCompleted: {
+          const [payload] = attrs['result'] as Payload[];
+          const value = payload ? payloads.fromPayload(payload, this.resultType) : undefined;
+          validateValue(value, this.resultType, 'workflow result');
+          return value as R;
+        }
+        case EventType.WorkflowExecutionFailed:
+          throw fail(failures.failureToError(attrs['failure'] as Failure));
+        case EventType.WorkflowExecutionCanceled:
+          throw fail(new CancelledError('Workflow cancelled', payloads.fromPayloads(attrs['details'] as Payload[])));
+        case EventType.WorkflowExecutionTerminated:
+          throw fail(new TerminatedError((attrs['reason'] as string) || 'Workflow terminated', {
+            details: payloads.fromPayloads(attrs['details'] as Payload[]),
+          }));
+        case EventType.WorkflowExecutionTimedOut:
+          throw fail(new TimeoutError('Workflow timed out', { type: TimeoutType.START_TO_CLOSE }));
+        default:
+          throw new Error(`Run ${ref.runId} closed without a close event (last event: ${String(eventType)})`);
       }
-      case EventType.WorkflowExecutionFailed:
-        throw fail(failures.failureToError(attrs['failure'] as Failure));
-      case EventType.WorkflowExecutionCanceled:
-        throw fail(new CancelledError('Workflow cancelled', payloads.fromPayloads(attrs['details'] as Payload[])));
-      case EventType.WorkflowExecutionTerminated:
-        throw fail(new TerminatedError((attrs['reason'] as string) || 'Workflow terminated', {
-          details: payloads.fromPayloads(attrs['details'] as Payload[]),
-        }));
-      case EventType.WorkflowExecutionTimedOut:
-        throw fail(new TimeoutError('Workflow timed out', { type: TimeoutType.START_TO_CLOSE }));
-      default:
-        throw new Error(`Run ${ref.runId} closed without a close event (last event: ${String(eventType)})`);
-    }
+    });
   }
 
   /** Status and facts of the run. @throws WorkflowNotFoundError */
   async describe(): Promise<WorkflowExecutionDescription> {
-    const ref = await this.ref();
-    const run = await this.client.engine.describeRun(ref);
-    if (!run) throw new WorkflowNotFoundError(this.workflowId, ref.runId);
-    return {
-      workflowId: run.workflowId,
-      runId: run.runId,
-      workflowType: run.workflowType,
-      status: run.status as WorkflowExecutionStatus,
-      taskQueue: run.taskQueue,
-      startTime: new Date(run.startTime),
-      closeTime: run.closeTime === undefined ? undefined : new Date(run.closeTime),
-      historyLength: run.historyLength,
-    };
+    return reachRedis(async () => {
+      const ref = await this.ref();
+      const run = await this.client.engine.describeRun(ref);
+      if (!run) throw new WorkflowNotFoundError(this.workflowId, ref.runId);
+      return {
+        workflowId: run.workflowId,
+        runId: run.runId,
+        workflowType: run.workflowType,
+        status: run.status as WorkflowExecutionStatus,
+        taskQueue: run.taskQueue,
+        startTime: new Date(run.startTime),
+        closeTime: run.closeTime === undefined ? undefined : new Date(run.closeTime),
+        historyLength: run.historyLength,
+      };
+    });
   }
 
   /** The run's history events, oldest first. @throws WorkflowNotFoundError */
   async fetchHistory(): Promise<HistoryEvent[]> {
-    const ref = await this.ref();
-    const events = await this.client.engine.readHistory(ref);
-    if (events.length === 0) throw new WorkflowNotFoundError(this.workflowId, ref.runId);
-    return events;
+    return reachRedis(async () => {
+      const ref = await this.ref();
+      const events = await this.client.engine.readHistory(ref);
+      if (events.length === 0) throw new WorkflowNotFoundError(this.workflowId, ref.runId);
+      return events;
+    });
   }
 
   /**
@@ -323,17 +342,21 @@ export class WorkflowHandle<R = unknown> {
    * `WorkflowExecutionCanceled`.
    */
   async cancel(reason = ''): Promise<void> {
-    const ref = await this.ref();
-    this.check(await this.client.engine.requestCancelWorkflow(ref, reason, this.client.identity), ref);
+    return reachRedis(async () => {
+      const ref = await this.ref();
+      this.check(await this.client.engine.requestCancelWorkflow(ref, reason, this.client.identity), ref);
+    });
   }
 
   /** Ends the run at once (`WorkflowExecutionTerminated`); no workflow code runs. */
   async terminate(reason = '', ...details: unknown[]): Promise<void> {
-    const ref = await this.ref();
-    this.check(
-      await this.client.engine.terminateWorkflow(ref, reason, this.client.payloads.toPayloads(details), this.client.identity),
-      ref,
-    );
+    return reachRedis(async () => {
+      const ref = await this.ref();
+      this.check(
+        await this.client.engine.terminateWorkflow(ref, reason, this.client.payloads.toPayloads(details), this.client.identity),
+        ref,
+      );
+    });
   }
 
   private check(code: ReplyCode, ref: RunRef): void {

@@ -31,10 +31,14 @@ export class ClosedRunWatcher {
       const waiter: Waiter = {
         runId: ref.runId,
         check: () => {
-          this.engine.describeRun(ref).then((run) => {
-            if (!run) waiter.settle(new Error(`Run ${ref.runId} of workflow ${ref.workflowId} does not exist`));
-            else if (run.status !== 'RUNNING') waiter.settle();
-          }, (error: Error) => waiter.settle(error));
+          this.engine.describeRun(ref).then(
+            (run) => {
+              if (!run) waiter.settle(new Error(`Run ${ref.runId} of workflow ${ref.workflowId} does not exist`));
+              else if (run.status !== 'RUNNING') waiter.settle();
+            },
+            // Redis unreachable for a moment: keep waiting, the next poll or notification decides.
+            () => undefined,
+          );
         },
         settle: (error) => {
           if (!this.waiters.delete(waiter)) return;
