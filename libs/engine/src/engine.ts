@@ -338,6 +338,13 @@ export class Engine {
     return entries.map(toHistoryEvent);
   }
 
+  /** The last event of a run's history (its close event, once closed). */
+  async lastEvent(ref: RunRef): Promise<HistoryEvent | undefined> {
+    const keys = this.keys.run(ref.workflowId, ref.runId);
+    const [entry] = (await this.redis.xrevrange(keys.history, '+', '-', 'COUNT', 1)) as StreamEntry[];
+    return entry && toHistoryEvent(entry);
+  }
+
   async describeRun(ref: RunRef): Promise<RunDescription | undefined> {
     const keys = this.keys.run(ref.workflowId, ref.runId);
     const [status, workflowType, taskQueue, start, close, last] = await this.redis.hmget(

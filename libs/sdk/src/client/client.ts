@@ -21,6 +21,7 @@ import type { RedisConnectionOption, RunRef } from '@durabull/engine';
 import type { Cluster, Redis } from 'ioredis';
 import { requireWorkflowDefinition } from '../definitions/workflow';
 import { ClosedRunWatcher } from './closed-run-watcher';
+import type { RunWatch } from './closed-run-watcher';
 
 /** Options of {@link Client.connect}. */
 export interface ClientOptions {
@@ -79,6 +80,14 @@ type WorkflowClass = new () => object;
 type RunMethodOf<C> = C extends new () => infer I ? { [K in keyof I]: I[K] extends (...args: any[]) => any ? I[K] : never }[keyof I] : never;
 type WorkflowArgs<C> = RunMethodOf<C> extends (...args: infer A) => any ? A : unknown[];
 type WorkflowResult<C> = RunMethodOf<C> extends (...args: any[]) => infer R ? Awaited<R> : unknown;
+
+const CLOSE_EVENTS = new Set<string>([
+  EventType.WorkflowExecutionCompleted,
+  EventType.WorkflowExecutionFailed,
+  EventType.WorkflowExecutionCanceled,
+  EventType.WorkflowExecutionTerminated,
+  EventType.WorkflowExecutionTimedOut,
+]);
 
 const START_OPTIONS = new Set(['id', 'taskQueue', 'executionTimeout', 'runTimeout', 'taskTimeout', 'args']);
 const MAX_TASK_TIMEOUT = 120_000;
@@ -214,10 +223,11 @@ export class Client {
     await this.connection.close();
   }
 
-  /** Resolves when the run has closed. @internal */
-  waitForClose(ref: RunRef): Promise<void> {
+  /** Watches a run for its close. @internal */
+  async watchClose(ref: RunRef): Promise<RunWatch> {
     this.watcher ??= new ClosedRunWatcher(this.engine, this.connection);
-    return this.watcher.wait(ref);
+    await this.watcher.ready();
+    return this.watcher.watch(ref);
   }
 }
 
@@ -271,41 +281,52 @@ export class WorkflowHandle<R = unknown> {
   async result(): Promise<R> {
     return reachRedis(async () => {
       const ref = await this.ref();
-      // Asked first, so a call made while Redis is unreachable fails at once with the connection
-      // error; once waiting, a Redis restart only delays the answer.
-      const run = await this.client.engine.describeRun(ref);
-      if (!run) throw new WorkflowNotFoundError(this.workflowId, ref.runId);
-      if (run.status === 'RUNNING') await this.client.waitForClose(ref);
-      const [close] = (await this.client.redis.xrevrange(this.client.engine.keys.run(ref.workflowId, ref.runId).history, '+', '-', 'COUNT', 1)) as Array<
-        [string, string[]]
-      >;
-      const fields = close?.[1] ?? [];
-      const eventType = fields[1] as EventType;
-      const attrs = JSON.parse(fields[5] ?? '{}') as Record<string, any>;
-      const fail = (cause: Error) => new WorkflowFailureError({ cause, workflowId: ref.workflowId, runId: ref.runId });
-      const { payloads, failures } = this.client;
-      switch (eventType) {
-        case EventType.WorkflowExecutionCompleted: {
-          const [payload] = attrs['result'] as Payload[];
-          const value = payload ? payloads.fromPayload(payload, this.resultType) : undefined;
-          validateValue(value, this.resultType, 'workflow result');
-          return value as R;
+      const watch = await this.client.watchClose(ref);
+      try {
+        // Read after the watch began, so no close slips between the two; a call made while
+        // Redis is unreachable fails here at once, while a restart during the wait only delays it.
+        let last = await this.client.engine.lastEvent(ref);
+        if (!last) throw new WorkflowNotFoundError(this.workflowId, ref.runId);
+        if (!CLOSE_EVENTS.has(last.eventType)) {
+          await watch.closed;
+          last = (await this.client.engine.lastEvent(ref))!;
         }
-        case EventType.WorkflowExecutionFailed:
-          throw fail(failures.failureToError(attrs['failure'] as Failure));
-        case EventType.WorkflowExecutionCanceled:
-          throw fail(new CancelledError('Workflow cancelled', payloads.fromPayloads(attrs['details'] as Payload[])));
-        case EventType.WorkflowExecutionTerminated:
-          throw fail(new TerminatedError((attrs['reason'] as string) || 'Workflow terminated', {
-            details: payloads.fromPayloads(attrs['details'] as Payload[]),
-          }));
-        case EventType.WorkflowExecutionTimedOut:
-          throw fail(new TimeoutError('Workflow timed out', { type: TimeoutType.START_TO_CLOSE }));
-        default:
-          throw new Error(`Run ${ref.runId} closed without a close event (last event: ${String(eventType)})`);
+        return this.outcome(ref, last);
+      } finally {
+        watch.stop();
       }
     });
   }
+
+  /** The result a close event stands for, or the WorkflowFailureError it raises. */
+  private outcome(ref: RunRef, close: HistoryEvent): R {
+    const attrs = close.attributes as Record<string, any>;
+    const fail = (cause: Error) => new WorkflowFailureError({ cause, workflowId: ref.workflowId, runId: ref.runId });
+    const { payloads, failures } = this.client;
+    switch (close.eventType) {
+      case EventType.WorkflowExecutionCompleted: {
+        const [payload] = attrs['result'] as Payload[];
+        const value = payload ? payloads.fromPayload(payload, this.resultType) : undefined;
+        validateValue(value, this.resultType, 'workflow result');
+        return value as R;
+      }
+      case EventType.WorkflowExecutionFailed:
+        throw fail(failures.failureToError(attrs['failure'] as Failure));
+      case EventType.WorkflowExecutionCanceled:
+        throw fail(new CancelledError('Workflow cancelled', payloads.fromPayloads(attrs['details'] as Payload[])));
+      case EventType.WorkflowExecutionTerminated:
+        throw fail(
+          new TerminatedError((attrs['reason'] as string) || 'Workflow terminated', {
+            details: payloads.fromPayloads(attrs['details'] as Payload[]),
+          }),
+        );
+      case EventType.WorkflowExecutionTimedOut:
+        throw fail(new TimeoutError('Workflow timed out', { type: TimeoutType.START_TO_CLOSE }));
+      default:
+        throw new Error(`Run ${ref.runId} closed without a close event (last event: ${close.eventType})`);
+    }
+  }
+
 
   /** Status and facts of the run. @throws WorkflowNotFoundError */
   async describe(): Promise<WorkflowExecutionDescription> {

@@ -1,74 +1,80 @@
 import type { Engine, RedisConnection, RunRef } from '@durabull/engine';
 import type { Cluster, Redis } from 'ioredis';
 
-/** How often a waiter re-reads the run's status, in case a close notification was missed. */
+/** How often a watch re-reads the run's status, in case a close notification was missed. */
 const POLL_INTERVAL_MS = 2_000;
 
-interface Waiter {
-  runId: string;
-  check(): void;
-  settle(error?: Error): void;
+/** A watch on one run: `closed` resolves when it closes; `stop()` ends the watch. */
+export interface RunWatch {
+  closed: Promise<void>;
+  stop(): void;
 }
 
 /**
- * Waits for runs to close. Close scripts publish the run id on the namespace's `closed` channel;
- * one subscription serves every waiter of a client, and a slow poll covers a lost message
- * (a reconnect between the close and the subscription).
+ * Tells when runs close. Close scripts publish the run id on the namespace's `closed` channel;
+ * one subscription serves every watch of a client, and a slow poll covers a lost message (a
+ * reconnect between the close and the subscription).
  */
 export class ClosedRunWatcher {
   private subscriber?: Redis | Cluster;
   private subscribed?: Promise<unknown>;
-  private readonly waiters = new Set<Waiter>();
+  private readonly watches = new Map<string, Set<() => void>>();
 
   constructor(
     private readonly engine: Engine,
     private readonly connection: RedisConnection,
   ) {}
 
-  async wait(ref: RunRef): Promise<void> {
-    await this.subscribe();
-    return new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = {
-        runId: ref.runId,
-        check: () => {
-          this.engine.describeRun(ref).then(
-            (run) => {
-              if (!run) waiter.settle(new Error(`Run ${ref.runId} of workflow ${ref.workflowId} does not exist`));
-              else if (run.status !== 'RUNNING') waiter.settle();
-            },
-            // Redis unreachable for a moment: keep waiting, the next poll or notification decides.
-            () => undefined,
-          );
-        },
-        settle: (error) => {
-          if (!this.waiters.delete(waiter)) return;
-          clearInterval(poll);
-          if (error) reject(error);
-          else resolve();
-        },
-      };
-      const poll = setInterval(waiter.check, POLL_INTERVAL_MS);
-      this.waiters.add(waiter);
-      waiter.check();
-    });
-  }
-
-  private subscribe(): Promise<unknown> {
+  /** Resolves once the subscription is in place: a watch started afterwards misses no close. */
+  ready(): Promise<unknown> {
     if (!this.subscribed) {
-      const subscriber = this.connection.duplicate({ maxRetriesPerRequest: null });
+      // Subscribing fails fast like any client call when Redis is down; once subscribed, ioredis
+      // reconnects and resubscribes by itself, and the poll covers what was published meanwhile.
+      const subscriber = this.connection.duplicate();
       this.subscriber = subscriber;
       subscriber.on('message', (_channel: string, runId: string) => {
-        for (const waiter of [...this.waiters]) if (waiter.runId === runId) waiter.settle();
+        for (const settle of [...(this.watches.get(runId) ?? [])]) settle();
       });
-      // Reconnection is automatic; the poll covers what was published meanwhile.
       subscriber.on('error', () => undefined);
-      this.subscribed = subscriber.subscribe(this.engine.keys.closedChannel);
+      this.subscribed = subscriber.subscribe(this.engine.keys.closedChannel).catch((error: unknown) => {
+        this.subscribed = undefined;
+        subscriber.disconnect();
+        throw error;
+      });
     }
     return this.subscribed;
   }
 
+  /** Starts watching a run (call after {@link ready}). */
+  watch(ref: RunRef): RunWatch {
+    let settle!: () => void;
+    const closed = new Promise<void>((resolve) => {
+      settle = () => {
+        stop();
+        resolve();
+      };
+    });
+    const poll = setInterval(() => {
+      this.engine.describeRun(ref).then(
+        (run) => {
+          if (run?.status !== 'RUNNING') settle();
+        },
+        // Redis unreachable for a moment: keep waiting, the next poll or notification decides.
+        () => undefined,
+      );
+    }, POLL_INTERVAL_MS);
+    const forRun = this.watches.get(ref.runId) ?? new Set();
+    this.watches.set(ref.runId, forRun.add(settle));
+    const stop = () => {
+      clearInterval(poll);
+      forRun.delete(settle);
+      if (forRun.size === 0 && this.watches.get(ref.runId) === forRun) this.watches.delete(ref.runId);
+    };
+    return { closed, stop };
+  }
+
   async close(): Promise<void> {
-    for (const waiter of [...this.waiters]) waiter.settle(new Error('The client was closed while waiting for a result'));
+    for (const settle of [...this.watches.values()].flatMap((set) => [...set])) settle();
     this.subscriber?.disconnect();
   }
 }
