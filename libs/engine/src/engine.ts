@@ -186,14 +186,18 @@ export class Engine {
     return { attempt: Number(attempt), startedEventId: Number(startedEventId), now: reply.now, events: entries.map(toHistoryEvent) };
   }
 
+  /**
+   * Commits a workflow task's commands. Activities whose `meta.eager` is set start at once on
+   * `workerId` (no job): their states come back in `startedActivities`.
+   */
   async completeWorkflowTask(
     ref: RunRef & { token: string },
-    options: { identity: string; stickyWorkerId: string; stickyTimeout: number; fence: number; commands: CommandRecord[] },
-  ): Promise<ReplyCode> {
+    options: { identity: string; workerId: string; stickyTimeout: number; fence: number; commands: CommandRecord[] },
+  ): Promise<{ code: ReplyCode; now: number; startedActivities: Array<{ scheduledEventId: number; activity: ActivityState }> }> {
     const args: Array<string | number> = [
       ref.token,
       options.identity,
-      options.stickyWorkerId,
+      options.workerId,
       options.stickyTimeout,
       options.fence,
       options.commands.length,
@@ -201,7 +205,13 @@ export class Engine {
     for (const command of options.commands) {
       args.push(command.eventType, JSON.stringify(command.attributes), JSON.stringify(command.meta));
     }
-    return (await this.transition('completeWorkflowTask', ref, args)).code;
+    const reply = await this.transition('completeWorkflowTask', ref, args);
+    const started = (reply.extra[1] as string[] | undefined) ?? [];
+    const startedActivities: Array<{ scheduledEventId: number; activity: ActivityState }> = [];
+    for (let i = 0; i < started.length; i += 2) {
+      startedActivities.push({ scheduledEventId: Number(started[i]), activity: parseActivityState(started[i + 1]!) });
+    }
+    return { code: reply.code, now: reply.now, startedActivities };
   }
 
   async failWorkflowTask(ref: RunRef & { token: string }, identity: string, cause: string, failure: Failure): Promise<ReplyCode> {
@@ -230,13 +240,18 @@ export class Engine {
     return { now: reply.now, activity: parseActivityState(state), scheduled: JSON.parse(scheduled), workflowType };
   }
 
-  /** Reports an attempt's outcome; false when the attempt was no longer current (discarded). */
+  /**
+   * Reports an attempt's outcome; `recorded` is false when the attempt was no longer current
+   * (discarded). With `eager`, when the run's next workflow task would go to this worker's sticky
+   * queue, the worker takes it at once: it comes back as `workflowTask`.
+   */
   async completeActivityTask(
     ref: RunRef & { scheduledEventId: number; attempt: number },
     workerId: string,
     outcome: ActivityOutcome,
     heartbeatDetails?: Payload[],
-  ): Promise<boolean> {
+    eager?: { identity: string; seenEventId: number },
+  ): Promise<{ recorded: boolean; workflowTask?: WorkflowTaskStart & { token: string } }> {
     const body =
       outcome.kind === 'completed' ? outcome.result : outcome.kind === 'failed' ? outcome.failure : outcome.details;
     const facts = outcome.kind === 'failed' ? outcome.facts : {};
@@ -248,8 +263,20 @@ export class Engine {
       JSON.stringify(body),
       JSON.stringify(facts),
       heartbeatDetails ? JSON.stringify(heartbeatDetails) : '',
+      eager?.identity ?? '',
+      eager?.seenEventId ?? 0,
     ]);
-    return reply.code === ReplyCode.Ok;
+    const task = reply.extra[1] as [string, string, string, StreamEntry[]] | undefined;
+    return {
+      recorded: reply.code === ReplyCode.Ok,
+      workflowTask: task && {
+        token: task[0],
+        attempt: Number(task[1]),
+        startedEventId: Number(task[2]),
+        now: reply.now,
+        events: task[3].map(toHistoryEvent),
+      },
+    };
   }
 
   /** Records a heartbeat; undefined when the attempt is no longer current (it should stop). */

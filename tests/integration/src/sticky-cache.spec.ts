@@ -55,7 +55,8 @@ describe('workflow cache and sticky routing', () => {
 
   it('applies only the new events to a cached run, and keeps a run on the worker that holds it', async () => {
     const calls = recordTaskStarts();
-    const options = { taskQueue: 'q', workflows: [Count], activities: [new Counter()] };
+    // Every workflow task through the queues (no eager hand-over), so each one is a task start.
+    const options = { taskQueue: 'q', workflows: [Count], activities: [new Counter()], eagerExecution: false };
     const a = env.newWorker({ ...options, identity: 'worker-a' });
     const b = env.newWorker({ ...options, identity: 'worker-b' });
     const handle = await env.client.startWorkflow(Count, 5, { id: 'count', taskQueue: 'q' });
@@ -73,9 +74,34 @@ describe('workflow cache and sticky routing', () => {
     expect(identities).toHaveLength(6);
   });
 
+  it('takes the next workflow task at once where an activity of a cached run completes, with only the new events', async () => {
+    const calls = recordTaskStarts();
+    const handed: Array<{ seen: number; firstEventId?: number }> = [];
+    const original = env.client.engine.completeActivityTask.bind(env.client.engine);
+    jest.spyOn(env.client.engine, 'completeActivityTask').mockImplementation(async (ref, workerId, outcome, details, eager) => {
+      const reply = await original(ref, workerId, outcome, details, eager);
+      if (reply.workflowTask) handed.push({ seen: eager!.seenEventId, firstEventId: reply.workflowTask.events[0]?.eventId });
+      return reply;
+    });
+    const worker = env.newWorker({ taskQueue: 'q', workflows: [Count], activities: [new Counter()] });
+    const handle = await env.client.startWorkflow(Count, 4, { id: 'eager', taskQueue: 'q' });
+    expect(await worker.runUntil(handle.result())).toBe(4);
+    expect(calls).toHaveLength(1); // only the first task came from a queue
+    expect(handed).toHaveLength(4);
+    for (const task of handed) {
+      expect(task.seen).toBeGreaterThan(0);
+      expect(task.firstEventId).toBe(task.seen + 1);
+    }
+    // The history is the same as through the queues: Scheduled, Started, Completed per task.
+    const history = await handle.fetchHistory();
+    expect(history.filter((e) => e.eventType === EventType.WorkflowTaskScheduled)).toHaveLength(5);
+    expect(history.filter((e) => e.eventType === EventType.WorkflowTaskStarted)).toHaveLength(5);
+    expect(history.filter((e) => e.eventType === EventType.ActivityTaskStarted)).toHaveLength(4);
+  });
+
   it('rebuilds an evicted run by replaying its whole history', async () => {
     const calls = recordTaskStarts();
-    const worker = env.newWorker({ taskQueue: 'q', workflows: [Count], activities: [new Counter()], maxCachedWorkflows: 1 });
+    const worker = env.newWorker({ taskQueue: 'q', workflows: [Count], activities: [new Counter()], maxCachedWorkflows: 1, eagerExecution: false });
     const handles = await Promise.all([0, 1, 2].map((i) => env.client.startWorkflow(Count, 3, { id: `count-${i}`, taskQueue: 'q' })));
     expect(await worker.runUntil(Promise.all(handles.map((h) => h.result())))).toEqual([3, 3, 3]);
     // With room for one run, interleaved runs keep evicting each other: some later tasks start over.

@@ -13,13 +13,17 @@
   ARGV[7]     result payloads | failure | cancellation details (JSON)
   ARGV[8]     failure facts for the retry decision (JSON): { kind, type, nonRetryable, nextRetryDelay }
   ARGV[9]     last heartbeat details (JSON), or "" to keep the recorded ones
+  ARGV[10]    worker identity taking the next workflow task at once if the run is sticky to
+              ARGV[5] (eager), or "" to leave it to the queues
+  ARGV[11]    last event id that worker holds of the run (0 = none)
 
-  Returns reply(1, retryState or "") or E_STALE.
+  Returns reply(1, retryState or "", eagerTask) where eagerTask, when the next workflow task was
+  taken eagerly, is { token, attempt, startedEventId, events after ARGV[11] }; or E_STALE.
 ]]
 --- @include "run"
 
-local sid, attempt, worker, outcome, body, facts, details =
-  ARGV[3], tonumber(ARGV[4]), ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9]
+local sid, attempt, worker, outcome, body, facts, details, eagerIdentity, seen =
+  ARGV[3], tonumber(ARGV[4]), ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10], tonumber(ARGV[11])
 if not get('status') then return reply(E_NOT_FOUND) end
 if not running() then return reply(E_NOT_RUNNING) end
 local act = load_activity(sid)
@@ -40,5 +44,9 @@ elseif outcome == 'canceled' then
 else
   state = fail_attempt(sid, act, decode_facts(facts), body)
 end
-ensure_wft()
+local eager = eagerIdentity ~= '' and { worker = worker, identity = eagerIdentity } or nil
+if ensure_wft(eager) then
+  local events = redis.call('XRANGE', K_HIST, (seen + 1) .. '-0', '+')
+  return reply(1, state, { get('wtok'), get('watt'), get('wstd'), events })
+end
 return reply(1, state)

@@ -8,19 +8,22 @@
   ARGV[1..2]  run id, channel prefix
   ARGV[3]     task token
   ARGV[4]     worker identity
-  ARGV[5]     worker id (its sticky queue), or "" for no stickiness
-  ARGV[6]     sticky schedule-to-start timeout (ms)
+  ARGV[5]     worker id (its sticky queue, and the worker of eager activities)
+  ARGV[6]     sticky schedule-to-start timeout (ms), 0 for no stickiness
   ARGV[7]     last event id the commands were computed against (the fence)
   ARGV[8]     number of commands N, followed by N triples:
               event type, event attributes (JSON), engine metadata (JSON):
-                ActivityTaskScheduled        { id, type, tq, s2c, s2s, stc, hb, rp = { ii, bc, mi, ma, nr } }
+                ActivityTaskScheduled        { id, type, tq, s2c, s2s, stc, hb, rp = { ii, bc, mi, ma, nr }, eager }
+                                             (eager = 1: this worker starts the first attempt itself, no job)
                 TimerStarted                 { ms, timerId }
                 TimerCanceled                { sid }   (the TimerStarted event id)
                 ActivityTaskCancelRequested  { sid }   (the ActivityTaskScheduled event id)
                 WorkflowExecution{Completed,Failed,Canceled}  {}
 
-  Returns reply(1, lastEventId); E_STALE when the fence does not hold; E_UNHANDLED_COMMAND when
-  the commands close the run while new events wait (the task is failed and scheduled again).
+  Returns reply(1, lastEventId, startedActivities) where startedActivities lists, for each eager
+  activity, its scheduled event id and state (JSON); E_STALE when the fence does not hold;
+  E_UNHANDLED_COMMAND when the commands close the run while new events wait (the task is failed
+  and scheduled again).
 ]]
 --- @include "run"
 
@@ -30,6 +33,7 @@ local CLOSING = {
   WorkflowExecutionCompleted = 'COMPLETED', WorkflowExecutionFailed = 'FAILED', WorkflowExecutionCanceled = 'CANCELED',
 }
 local NOT_STARTED = '[{"metadata":{"encoding":"json/plain"},"data":"ACTIVITY_ID_NOT_STARTED"}]'
+local STARTED = {}
 
 if not get('status') then return reply(E_NOT_FOUND) end
 if not running() then return reply(E_NOT_RUNNING) end
@@ -47,8 +51,7 @@ if attempt > 1 then
     jobj('taskQueue', jstr(get('tq')), 'startToCloseTimeout', get('wfto'), 'attempt', jint(attempt)))
   started = append('WorkflowTaskStarted', getn('wst'), jobj('scheduledEventId', jint(scheduled), 'identity', jstr(identity)))
 end
-redis.call('HSET', K_STATE, 'wft', '')
-cache['wft'] = ''
+set('wft', '')
 
 if closing and redis.call('LLEN', K_BUF) > 0 then
   append('WorkflowTaskFailed', NOW, jobj('scheduledEventId', jint(scheduled), 'startedEventId', jint(started),
@@ -66,15 +69,21 @@ for i = 0, n - 1 do
   local etype, attrs, meta = ARGV[9 + i * 3], ARGV[10 + i * 3], cjson.decode(ARGV[11 + i * 3])
   if CLOSING[etype] then
     close_run(CLOSING[etype], etype, attrs)
-    return reply(1, get('last'))
+    return reply(1, get('last'), STARTED)
   end
   local id = append(etype, NOW, attrs)
   if etype == 'ActivityTaskScheduled' then
     local act = { id = meta.id, type = meta.type, tq = meta.tq, att = 1, sch = NOW, asch = NOW, std = 0,
       s2c = meta.s2c, s2s = meta.s2s, stc = meta.stc, hb = meta.hb, rp = meta.rp, creq = 0 }
-    save_activity(id, act)
-    queue_attempt(id, act)
     if act.s2c > 0 then add_deadline(deadline_member('s2c', id), NOW + act.s2c, act.s2c) end
+    if meta.eager == 1 then
+      start_attempt(id, act, identity, worker)
+      STARTED[#STARTED + 1] = jint(id)
+      STARTED[#STARTED + 1] = cjson.encode(act)
+    else
+      save_activity(id, act)
+      queue_attempt(id, act)
+    end
   elseif etype == 'TimerStarted' then
     redis.call('HSET', K_STATE, 't:' .. id, meta.timerId)
     add_deadline(deadline_member('tmr', id), NOW + meta.ms, meta.ms)
@@ -98,7 +107,7 @@ for i = 0, n - 1 do
 end
 
 if flush_buffer() then WFT_NEEDED = true end
-set('sticky', worker)
+set('sticky', stickyTimeout > 0 and worker or '')
 set('stto', stickyTimeout)
 ensure_wft()
-return reply(1, get('last'))
+return reply(1, get('last'), STARTED)

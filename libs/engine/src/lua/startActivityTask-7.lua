@@ -25,14 +25,7 @@ outbox_remove('act|' .. RUN_ID .. '|' .. sid .. '|' .. attempt .. '|' .. taskQue
 if not running() then return reply(E_NOT_RUNNING) end
 if not act or act.att ~= attempt or act.std > 0 then return reply(E_STALE) end
 
-act.std, act.idn, act.wkr, act.lhb = NOW, identity, worker, NOW
-save_activity(sid, act)
-remove_deadline(deadline_member('s2s', sid, attempt))
--- Start-to-close is armed only when it can end before schedule-to-close, which is armed already.
-if act.stc > 0 and (act.s2c == 0 or NOW + act.stc < act.sch + act.s2c) then
-  add_deadline(deadline_member('stc', sid, attempt), NOW + act.stc, act.stc)
-end
-if act.hb > 0 then add_deadline(deadline_member('hb', sid, attempt), NOW + act.hb, act.hb) end
+start_attempt(sid, act, identity, worker)
 
 local scheduled = redis.call('XRANGE', K_HIST, sid .. '-0', sid .. '-0')[1]
 return reply(1, cjson.encode(act), scheduled[2][6], get('type'))

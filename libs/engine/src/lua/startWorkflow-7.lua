@@ -18,12 +18,13 @@ local workflowId, workflowType, taskQueue, attrs = ARGV[3], ARGV[4], ARGV[5], AR
 local taskTimeout, runTimeout = tonumber(ARGV[7]), tonumber(ARGV[8])
 
 local current = redis.call('HMGET', K_WID, 'run', 'status')
-if (current[1] and current[2] == 'RUNNING') or redis.call('EXISTS', K_STATE) == 1 then
+if (current[1] and current[2] == 'RUNNING') or get('status') then
   return reply(E_ALREADY_STARTED, current[1] or RUN_ID)
 end
 
-redis.call('HSET', K_STATE, 'status', 'RUNNING', 'wid', workflowId, 'type', workflowType, 'tq', taskQueue,
-  'start', NOW, 'last', 0, 'wfto', taskTimeout, 'wft', '', 'wtok', 0, 'sticky', '', 'stto', 0, 'creq', 0)
+local fields = { status = 'RUNNING', wid = workflowId, type = workflowType, tq = taskQueue, start = NOW, last = 0,
+  wfto = taskTimeout, wft = '', wtok = 0, sticky = '', stto = 0, creq = 0 }
+for field, value in pairs(fields) do set(field, value) end
 redis.call('HSET', K_WID, 'run', RUN_ID, 'status', 'RUNNING')
 append('WorkflowExecutionStarted', NOW, attrs)
 if runTimeout > 0 then add_deadline(deadline_member('run'), NOW + runTimeout, runTimeout) end

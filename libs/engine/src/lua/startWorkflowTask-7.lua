@@ -20,15 +20,6 @@ outbox_remove(wft_member(tok, queue))
 if not running() then return reply(E_NOT_RUNNING) end
 if get('wft') ~= 'scheduled' or get('wtok') ~= tok then return reply(E_STALE) end
 
-remove_deadline(deadline_member('stk', tok))
-local attempt = getn('watt')
-local started = 0
-if attempt == 1 then
-  started = append('WorkflowTaskStarted', NOW, jobj('scheduledEventId', get('wsch'), 'identity', jstr(identity)))
-end
-redis.call('HSET', K_STATE, 'wft', 'started', 'wstd', started, 'wst', NOW)
-local timeout = getn('wfto')
-add_deadline(deadline_member('wto', tok), NOW + timeout, timeout)
-
+local attempt, started = start_wft(identity)
 local events = redis.call('XRANGE', K_HIST, (seen + 1) .. '-0', '+')
 return reply(1, jint(attempt), jint(started), events)

@@ -4,11 +4,20 @@ import {
   decodeAndValidateSync,
 } from '@durabull/common';
 import type { Failure, FailureConverter, Payload, PayloadConverter } from '@durabull/common';
-import type { ActivityOutcome, ActivityTaskJobData, ActivityTaskStart, Engine, FailureFacts } from '@durabull/engine';
+import type {
+  ActivityOutcome,
+  ActivityTaskJobData,
+  ActivityTaskStart,
+  Engine,
+  FailureFacts,
+  WorkflowTaskJobData,
+  WorkflowTaskStart,
+} from '@durabull/engine';
 import { ActivityContext } from '../activity/context';
 import type { ActivityInfo } from '../activity/context';
 import type { RegisteredActivity } from '../definitions/activity';
 import type { Logger } from '../logger';
+import type { Slots } from './slots';
 
 export interface ActivityTaskSettings {
   identity: string;
@@ -130,25 +139,61 @@ class RunningActivity {
  * Runs activity tasks: takes the attempt (only the current one may start), runs the registered
  * implementation in an {@link ActivityContext}, and reports the outcome, fenced on the attempt.
  */
+/** Where an activity hands the next workflow task of its run when this worker takes it at once. */
+export interface EagerWorkflowTasks {
+  /** Takes a workflow task slot, if one is free. */
+  reserve(): boolean;
+  release(): void;
+  /** The last event id this worker holds of a run (0 when it is not cached). */
+  seenEventId(runId: string): number;
+  /** Runs a taken workflow task in the background; its slot is released when it ends. */
+  run(task: WorkflowTaskJobData, start: WorkflowTaskStart): void;
+}
+
+/**
+ * Runs activity tasks: takes the attempt (only the current one may start), runs the registered
+ * implementation in an {@link ActivityContext}, and reports the outcome, fenced on the attempt.
+ */
 export class ActivityTaskRunner {
   private readonly running = new Map<string, RunningActivity>();
+  /** Set when this worker also runs the workflows of its task queue (eager workflow tasks). */
+  eagerWorkflowTasks?: EagerWorkflowTasks;
 
   constructor(
     private readonly engine: Engine,
-    private readonly activities: ReadonlyMap<string, RegisteredActivity>,
+    readonly activities: ReadonlyMap<string, RegisteredActivity>,
     readonly settings: ActivityTaskSettings,
+    readonly slots: Slots,
   ) {}
 
-  get runningCount(): number {
-    return this.running.size;
+  /**
+   * An attempt from a queue: waits for a slot, takes the attempt, runs it. Returns `{ early }`
+   * (ms) when its job came before the attempt's scheduled time.
+   */
+  async run(task: ActivityTaskJobData): Promise<{ early: number } | undefined> {
+    await this.slots.acquire();
+    try {
+      const start = await this.engine.startActivityTask(task, this.settings.identity, this.settings.workerId);
+      if (!start) return undefined;
+      if ('early' in start) return start;
+      await this.execute(task, start);
+      return undefined;
+    } finally {
+      this.slots.release();
+    }
   }
 
-  /** Runs one attempt; returns `{ early }` (ms) when its job came before its scheduled time. */
-  async run(task: ActivityTaskJobData): Promise<{ early: number } | undefined> {
-    const { identity, workerId, payloads } = this.settings;
-    const start = await this.engine.startActivityTask(task, identity, workerId);
-    if (!start) return undefined;
-    if ('early' in start) return start;
+  /** An attempt this worker already started (eagerly, with its slot); runs it and frees the slot. */
+  async runTaken(task: ActivityTaskJobData, start: ActivityTaskStart): Promise<void> {
+    try {
+      await this.execute(task, start);
+    } finally {
+      this.slots.release();
+    }
+  }
+
+  private async execute(task: ActivityTaskJobData, start: ActivityTaskStart): Promise<void> {
+    const { workerId, payloads } = this.settings;
     const { activity, scheduled } = start;
     const info: ActivityInfo = {
       activityId: activity.activityId,
@@ -195,9 +240,26 @@ export class ActivityTaskRunner {
       this.running.delete(key);
     }
     // Past its deadline (or no longer current), the attempt's outcome is the engine's to decide.
-    if (context.reason === 'timedOut' || context.reason === 'notFound') return undefined;
-    await this.engine.completeActivityTask(task, workerId, outcome, running.takeUnsentDetails());
-    return undefined;
+    if (context.reason === 'timedOut' || context.reason === 'notFound') return;
+    const eager = this.eagerWorkflowTasks?.reserve() ? this.eagerWorkflowTasks : undefined;
+    try {
+      const reply = await this.engine.completeActivityTask(
+        task,
+        workerId,
+        outcome,
+        running.takeUnsentDetails(),
+        eager && { identity: this.settings.identity, seenEventId: eager.seenEventId(task.runId) },
+      );
+      if (eager && reply.workflowTask) {
+        const { token, ...started } = reply.workflowTask;
+        eager.run({ runId: task.runId, workflowId: task.workflowId, token, queue: `@${workerId}` }, started);
+        return;
+      }
+    } catch (error) {
+      eager?.release();
+      throw error;
+    }
+    eager?.release();
   }
 
   private outcomeOf(error: unknown, context: ActivityContext): ActivityOutcome {

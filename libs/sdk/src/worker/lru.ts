@@ -15,6 +15,11 @@ export class LruCache<K, V> {
     return value;
   }
 
+  /** Reads an entry without touching its recency. */
+  peek(key: K): V | undefined {
+    return this.entries.get(key);
+  }
+
   put(key: K, value: V): void {
     if (this.capacity <= 0) return;
     this.entries.delete(key);

@@ -13,6 +13,7 @@ import type { WorkflowDefinition } from '../definitions/workflow';
 import { ConsoleLogger } from '../logger';
 import type { Logger } from '../logger';
 import { ActivityTaskRunner } from './activity-tasks';
+import { Slots } from './slots';
 import { WorkflowTaskRunner } from './workflow-tasks';
 
 /** Options of a {@link Worker}. */
@@ -51,6 +52,14 @@ export interface WorkerOptions {
    * behind (an outbox sweep). @default 5 s
    */
   sweepInterval?: Duration;
+  /**
+   * Run work this worker creates for itself without a queue round trip, as Temporal's eager
+   * execution does: an activity scheduled by a workflow task starts here at once when its task
+   * queue is this worker's and an activity slot is free; the next workflow task of a run cached
+   * here starts at once when an activity of it completes here and a workflow task slot is free.
+   * History is the same either way. @default true
+   */
+  eagerExecution?: boolean;
   /** Identity recorded in history. @default the client's identity */
   identity?: string;
   /** Where the worker logs. @default a ConsoleLogger at level `DURABULL_LOG_LEVEL` (warn) */
@@ -67,6 +76,7 @@ const WORKER_OPTIONS = new Set([
   'stickyQueueScheduleToStartTimeout',
   'shutdownGraceTime',
   'sweepInterval',
+  'eagerExecution',
   'identity',
   'logger',
 ]);
@@ -90,6 +100,7 @@ export interface ResolvedWorkerOptions {
   readonly stickyQueueScheduleToStartTimeout: number;
   readonly shutdownGraceTime: number;
   readonly sweepInterval: number;
+  readonly eagerExecution: boolean;
   readonly identity: string;
 }
 
@@ -109,6 +120,7 @@ export class Worker {
   private bullWorkers: BullWorker[] = [];
   private subscriber?: Redis | Cluster;
   private connections: Array<Redis | Cluster> = [];
+  private readonly background = new Set<Promise<void>>();
   private sweepTimer?: NodeJS.Timeout;
   private sweeping?: Promise<void>;
   private stopped?: Promise<void>;
@@ -140,10 +152,13 @@ export class Worker {
         optionalMilliseconds(options.stickyQueueScheduleToStartTimeout, 'stickyQueueScheduleToStartTimeout') ?? 5_000,
       shutdownGraceTime: optionalMilliseconds(options.shutdownGraceTime, 'shutdownGraceTime') ?? 10_000,
       sweepInterval: optionalMilliseconds(options.sweepInterval, 'sweepInterval') ?? 5_000,
+      eagerExecution: options.eagerExecution ?? true,
       identity: options.identity ?? `${client.identity}#${this.workerId.slice(0, 6)}`,
     };
     this.logger = options.logger ?? new ConsoleLogger();
     const { engine, payloads, failures, namespace } = client;
+    const workflowSlots = new Slots(this.options.maxConcurrentWorkflowTaskExecutions);
+    const activitySlots = new Slots(this.options.maxConcurrentActivityTaskExecutions);
     if (workflows.size > 0) {
       this.workflowTasks = new WorkflowTaskRunner(
         engine,
@@ -156,18 +171,42 @@ export class Worker {
           stickyTimeout: this.options.stickyQueueScheduleToStartTimeout,
           logger: this.logger,
         },
+        workflowSlots,
       );
     }
     if (activities.size > 0) {
-      this.activityTasks = new ActivityTaskRunner(engine, activities, {
-        identity: this.options.identity,
-        workerId: this.workerId,
-        namespace,
-        logger: this.logger,
-        payloads,
-        failures,
-      });
+      this.activityTasks = new ActivityTaskRunner(
+        engine,
+        activities,
+        { identity: this.options.identity, workerId: this.workerId, namespace, logger: this.logger, payloads, failures },
+        activitySlots,
+      );
     }
+    const workflowTasks = this.workflowTasks;
+    const activityTasks = this.activityTasks;
+    if (this.options.eagerExecution && workflowTasks && activityTasks) {
+      const accepting = () => this.state === 'running';
+      workflowTasks.eagerActivities = {
+        reserve: (taskQueue, activityType) =>
+          accepting() && taskQueue === this.options.taskQueue && activityTasks.activities.has(activityType) && activitySlots.tryAcquire(),
+        release: () => activitySlots.release(),
+        run: (task, start) => this.inBackground(activityTasks.runTaken(task, start)),
+      };
+      activityTasks.eagerWorkflowTasks = {
+        reserve: () => accepting() && this.options.maxCachedWorkflows > 0 && workflowSlots.tryAcquire(),
+        release: () => workflowSlots.release(),
+        seenEventId: (runId) => workflowTasks.seenEventId(runId),
+        run: (task, start) => this.inBackground(workflowTasks.runTaken(task, start)),
+      };
+    }
+  }
+
+  /** Runs a task taken eagerly; shutdown waits for it like for a job. */
+  private inBackground(task: Promise<void>): void {
+    const tracked = task
+      .catch((error: Error) => this.logger.error('Task processing failed', { error: error.message }))
+      .finally(() => this.background.delete(tracked));
+    this.background.add(tracked);
   }
 
   /** How many running workflows this worker holds in its cache. */
@@ -310,6 +349,7 @@ export class Worker {
     const grace = setTimeout(() => this.activityTasks?.cancelAll(), this.options.shutdownGraceTime);
     try {
       await Promise.all(this.bullWorkers.map((worker) => worker.close()));
+      while (this.background.size > 0) await Promise.all(this.background);
       await this.sweeping;
     } finally {
       clearTimeout(grace);

@@ -1,12 +1,13 @@
 import { EventType, WorkflowTaskFailedCause } from '@durabull/common';
 import type { HistoryEvent } from '@durabull/common';
-import type { Engine, WorkflowTaskJobData } from '@durabull/engine';
 import { ReplyCode } from '@durabull/engine';
+import type { ActivityTaskJobData, ActivityTaskStart, CommandRecord, Engine, WorkflowTaskJobData, WorkflowTaskStart } from '@durabull/engine';
 import type { WorkflowDefinition } from '../definitions/workflow';
 import type { Logger } from '../logger';
 import { WorkflowRuntime, WorkflowTaskFailure } from '../workflow/runtime';
 import type { RuntimeEnvironment } from '../workflow/runtime';
 import { LruCache } from './lru';
+import type { Slots } from './slots';
 
 export interface WorkflowTaskSettings {
   identity: string;
@@ -17,6 +18,15 @@ export interface WorkflowTaskSettings {
   logger: Logger;
 }
 
+/** Where a workflow task hands the activities it starts itself (eager execution). */
+export interface EagerActivities {
+  /** Takes a slot for an attempt of `activityType` on `taskQueue`, if this worker can run it now. */
+  reserve(taskQueue: string, activityType: string): boolean;
+  release(): void;
+  /** Runs a started attempt in the background; its slot is released when it ends. */
+  run(task: ActivityTaskJobData, start: ActivityTaskStart): void;
+}
+
 /**
  * Runs workflow tasks: takes the task (getting the history the worker has not seen), drives the
  * run's {@link WorkflowRuntime} (cached, or rebuilt by replaying the whole history), and commits
@@ -24,37 +34,65 @@ export interface WorkflowTaskSettings {
  */
 export class WorkflowTaskRunner {
   readonly cache: LruCache<string, WorkflowRuntime>;
+  /** Set when activities scheduled here may start here at once. */
+  eagerActivities?: EagerActivities;
 
   constructor(
     private readonly engine: Engine,
     private readonly workflows: ReadonlyMap<string, WorkflowDefinition>,
     private readonly env: RuntimeEnvironment,
     private readonly settings: WorkflowTaskSettings,
+    readonly slots: Slots,
   ) {
     this.cache = new LruCache(settings.maxCachedWorkflows);
   }
 
+  /** A task from a queue: waits for a slot, takes the task, runs it. */
   async run(task: WorkflowTaskJobData): Promise<void> {
-    const { identity, workerId, maxCachedWorkflows, stickyTimeout, logger } = this.settings;
-    let runtime = this.cache.take(task.runId);
-    const start = await this.engine.startWorkflowTask(task, identity, runtime?.lastEventId ?? 0);
-    if (!start) {
-      if (runtime) this.cache.put(task.runId, runtime);
-      return;
+    await this.slots.acquire();
+    try {
+      const runtime = this.cache.take(task.runId);
+      const start = await this.engine.startWorkflowTask(task, this.settings.identity, runtime?.lastEventId ?? 0);
+      if (start) await this.execute(task, start, runtime);
+      else if (runtime) this.cache.put(task.runId, runtime);
+    } finally {
+      this.slots.release();
     }
+  }
+
+  /** A task this worker already took (eagerly, with its slot); runs it and frees the slot. */
+  async runTaken(task: WorkflowTaskJobData, start: WorkflowTaskStart): Promise<void> {
+    try {
+      await this.execute(task, start, this.cache.take(task.runId));
+    } finally {
+      this.slots.release();
+    }
+  }
+
+  /** The last event id this worker holds of a run (0 when it is not cached). */
+  seenEventId(runId: string): number {
+    return this.cache.peek(runId)?.lastEventId ?? 0;
+  }
+
+  private async execute(task: WorkflowTaskJobData, start: WorkflowTaskStart, runtime: WorkflowRuntime | undefined): Promise<void> {
+    const { identity, workerId, maxCachedWorkflows, stickyTimeout, logger } = this.settings;
     const fence = start.events.at(-1)?.eventId ?? runtime?.lastEventId ?? 0;
     const completedEventId = fence + (start.attempt > 1 ? 3 : 1);
+    let reserved = 0;
     try {
       runtime ??= this.newRuntime(task.runId, start.events[0]);
       const commands = await runtime.runTask(start.events, start.now, completedEventId, identity);
-      const code = await this.engine.completeWorkflowTask(task, {
+      reserved = this.markEager(commands);
+      const reply = await this.engine.completeWorkflowTask(task, {
         identity,
-        stickyWorkerId: maxCachedWorkflows > 0 ? workerId : '',
-        stickyTimeout,
+        workerId,
+        stickyTimeout: maxCachedWorkflows > 0 ? stickyTimeout : 0,
         fence,
         commands,
       });
-      if (code === ReplyCode.Ok && !runtime.closed) {
+      this.runEagerActivities(task, runtime.info.workflowType, commands, reply);
+      reserved = 0;
+      if (reply.code === ReplyCode.Ok && !runtime.closed) {
         // Next time, history is read from the WorkflowTaskCompleted just written.
         runtime.lastEventId = completedEventId - 1;
         this.cache.put(task.runId, runtime);
@@ -72,6 +110,40 @@ export class WorkflowTaskRunner {
         error: err.message,
       });
       await this.engine.failWorkflowTask(task, identity, cause, this.env.failures.errorToFailure(err.cause));
+    } finally {
+      for (; reserved > 0; reserved--) this.eagerActivities?.release();
+    }
+  }
+
+  /** Flags the scheduled activities this worker can start itself; returns how many slots it took. */
+  private markEager(commands: CommandRecord[]): number {
+    let reserved = 0;
+    for (const command of commands) {
+      if (command.eventType !== EventType.ActivityTaskScheduled) continue;
+      const { taskQueue, activityType } = command.attributes as { taskQueue: string; activityType: string };
+      if (this.eagerActivities?.reserve(taskQueue, activityType)) {
+        command.meta['eager'] = 1;
+        reserved++;
+      }
+    }
+    return reserved;
+  }
+
+  private runEagerActivities(
+    task: WorkflowTaskJobData,
+    workflowType: string,
+    commands: CommandRecord[],
+    reply: Awaited<ReturnType<Engine['completeWorkflowTask']>>,
+  ): void {
+    const eager = commands.filter((c) => c.meta['eager'] === 1);
+    // A commit that did not happen started nothing: give the slots back.
+    for (let i = reply.startedActivities.length; i < eager.length; i++) this.eagerActivities!.release();
+    for (const { scheduledEventId, activity } of reply.startedActivities) {
+      const command = eager.find((c) => (c.attributes as { activityId: string }).activityId === activity.activityId)!;
+      this.eagerActivities!.run(
+        { runId: task.runId, workflowId: task.workflowId, scheduledEventId, attempt: activity.attempt, taskQueue: activity.taskQueue },
+        { now: reply.now, activity, scheduled: command.attributes, workflowType },
+      );
     }
   }
 

@@ -44,19 +44,35 @@ end
 --------------------------------------------------------------------------------------------------
 -- State
 --------------------------------------------------------------------------------------------------
-local cache = {}
+-- The run's scalar fields are read with one HMGET on first use and written back with one HSET
+-- when the script replies: a transition costs two hash commands, however many fields it touches.
+local FIELDS = { 'status', 'last', 'wid', 'type', 'tq', 'start', 'close', 'wfto', 'wft', 'wtok', 'watt', 'wsch',
+  'wstd', 'wst', 'wsct', 'wq', 'sticky', 'stto', 'creq' }
+local state, dirty = nil, {}
+local function load_state()
+  state = {}
+  local values = redis.call('HMGET', K_STATE, unpack(FIELDS))
+  for i, field in ipairs(FIELDS) do state[field] = values[i] or false end
+end
 local function get(field)
-  local v = cache[field]
-  if v == nil then
-    v = redis.call('HGET', K_STATE, field) or false
-    cache[field] = v
-  end
-  return v
+  if not state then load_state() end
+  return state[field]
 end
 local function getn(field) return tonumber(get(field)) or 0 end
 local function set(field, value)
-  cache[field] = value
-  redis.call('HSET', K_STATE, field, value)
+  if not state then load_state() end
+  if type(value) == 'number' then value = string.format('%d', value) end
+  state[field] = value
+  dirty[field] = true
+end
+local function flush_state()
+  local args = {}
+  for field in pairs(dirty) do
+    args[#args + 1] = field
+    args[#args + 1] = state[field]
+  end
+  if #args > 0 then redis.call('HSET', K_STATE, unpack(args)) end
+  dirty = {}
 end
 local function running() return get('status') == 'RUNNING' end
 
@@ -110,8 +126,8 @@ local function remove_deadline(member) redis.call('ZREM', K_DEADLINES, member) e
 -- History
 --------------------------------------------------------------------------------------------------
 local function append(etype, ts, attrs)
-  local id = redis.call('HINCRBY', K_STATE, 'last', 1)
-  cache['last'] = tostring(id)
+  local id = getn('last') + 1
+  set('last', id)
   redis.call('XADD', K_HIST, id .. '-0', 't', etype, 'ts', jint(ts), 'a', attrs)
   return id
 end
@@ -157,24 +173,54 @@ end
 
 -- Schedules the next workflow task. Attempts after the first are transient, as in Temporal:
 -- their Scheduled/Started events are written only if the attempt completes.
-local function schedule_wft(attempt, delay)
-  local tok = redis.call('HINCRBY', K_STATE, 'wtok', 1)
+-- Takes the scheduled workflow task for a worker: WorkflowTaskStarted (not for a transient
+-- retry attempt, whose events are written when it completes) and the task's timeout.
+local function start_wft(identity)
+  local tok = get('wtok')
+  remove_deadline(deadline_member('stk', tok))
+  local attempt = getn('watt')
+  local started = 0
+  if attempt == 1 then
+    started = append('WorkflowTaskStarted', NOW, jobj('scheduledEventId', get('wsch'), 'identity', jstr(identity)))
+  end
+  set('wft', 'started')
+  set('wstd', started)
+  set('wst', NOW)
+  local timeout = getn('wfto')
+  add_deadline(deadline_member('wto', tok), NOW + timeout, timeout)
+  return attempt, started
+end
+
+-- Schedules the next workflow task. Attempts after the first are transient, as in Temporal:
+-- their Scheduled/Started events are written only if the attempt completes. `eager` names a
+-- worker that takes the task at once if it would be routed to that worker's sticky queue
+-- ({ worker, identity }); it then gets no job. Returns true when the task was taken eagerly.
+local function schedule_wft(attempt, delay, eager)
+  local tok = getn('wtok') + 1
   local queue = wft_queue(attempt)
   local sched = 0
   if attempt == 1 then
     sched = append('WorkflowTaskScheduled', NOW,
       jobj('taskQueue', jstr(get('tq')), 'startToCloseTimeout', get('wfto'), 'attempt', jint(attempt)))
   end
-  redis.call('HSET', K_STATE, 'wft', 'scheduled', 'wtok', tok, 'watt', attempt, 'wsch', sched,
-    'wstd', 0, 'wsct', NOW + delay, 'wq', queue)
-  cache['wft'], cache['wtok'], cache['watt'], cache['wsch'], cache['wq'] =
-    'scheduled', tostring(tok), tostring(attempt), tostring(sched), queue
-  cache['wstd'] = '0'
+  set('wft', 'scheduled')
+  set('wtok', tok)
+  set('watt', attempt)
+  set('wsch', sched)
+  set('wstd', 0)
+  set('wsct', NOW + delay)
+  set('wq', queue)
+  tok = get('wtok')
+  if eager and delay == 0 and queue == '@' .. eager.worker then
+    start_wft(eager.identity)
+    return true
+  end
   outbox_add(wft_member(tok, queue), NOW + delay)
   if string.sub(queue, 1, 1) == '@' then
     local stto = getn('stto')
     add_deadline(deadline_member('stk', tok), NOW + stto, stto)
   end
+  return false
 end
 
 -- Moves a workflow task waiting on a sticky queue back to the task queue (the sticky worker did
@@ -191,16 +237,16 @@ local function unstick_wft()
   schedule_wft(1, 0)
 end
 
-local function ensure_wft()
-  if WFT_NEEDED and running() and (get('wft') == '' or not get('wft')) then schedule_wft(1, 0) end
+local function ensure_wft(eager)
+  if WFT_NEEDED and running() and (get('wft') == '' or not get('wft')) then return schedule_wft(1, 0, eager) end
+  return false
 end
 
 local function clear_wft()
   local tok = get('wtok')
   remove_deadline(deadline_member('wto', tok))
   remove_deadline(deadline_member('stk', tok))
-  redis.call('HSET', K_STATE, 'wft', '')
-  cache['wft'] = ''
+  set('wft', '')
 end
 
 --------------------------------------------------------------------------------------------------
@@ -210,6 +256,18 @@ local function clear_attempt_deadlines(sid, act)
   remove_deadline(deadline_member('s2s', sid, act.att))
   remove_deadline(deadline_member('stc', sid, act.att))
   remove_deadline(deadline_member('hb', sid, act.att))
+end
+
+-- Starts an attempt for a worker: arms its start-to-close deadline (when it can end before
+-- schedule-to-close, which is armed already) and its heartbeat deadline.
+local function start_attempt(sid, act, identity, worker)
+  act.std, act.idn, act.wkr, act.lhb = NOW, identity, worker, NOW
+  save_activity(sid, act)
+  remove_deadline(deadline_member('s2s', sid, act.att))
+  if act.stc > 0 and (act.s2c == 0 or NOW + act.stc < act.sch + act.s2c) then
+    add_deadline(deadline_member('stc', sid, act.att), NOW + act.stc, act.stc)
+  end
+  if act.hb > 0 then add_deadline(deadline_member('hb', sid, act.att), NOW + act.hb, act.hb) end
 end
 
 -- Queues an attempt: its task, and a schedule-to-start deadline unless schedule-to-close
@@ -367,12 +425,14 @@ local function close_run(status, etype, attrs)
   flush_buffer()
   settle_pending()
   append(etype, NOW, attrs)
-  redis.call('HSET', K_STATE, 'status', status, 'close', NOW, 'wft', '')
-  cache['status'], cache['wft'] = status, ''
+  set('status', status)
+  set('close', NOW)
+  set('wft', '')
   redis.call('HSET', K_WID, 'status', status)
   redis.call('PUBLISH', CHANNEL .. ':closed', RUN_ID)
 end
 
 local function reply(code, ...)
+  flush_state()
   return { code, jint(NOW), DISPATCH, WITHDRAW, ... }
 end
