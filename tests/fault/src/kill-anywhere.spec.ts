@@ -23,9 +23,14 @@ describe('a worker killed with SIGKILL anywhere', () => {
     await env.teardown();
   });
 
-  async function spawnWorker(crashPoint?: string): Promise<WorkerProcess> {
+  async function spawnWorker(crashPoint?: string, eager = true): Promise<WorkerProcess> {
     const worker = spawnWorkerProcess(
-      { DURABULL_NAMESPACE: env.namespace, TASK_QUEUE: 'pipeline', DURABULL_CRASH_POINT: crashPoint ?? '' },
+      {
+        DURABULL_NAMESPACE: env.namespace,
+        TASK_QUEUE: 'pipeline',
+        DURABULL_CRASH_POINT: crashPoint ?? '',
+        EAGER_EXECUTION: String(eager),
+      },
       WORKER,
     );
     processes.push(worker);
@@ -72,14 +77,18 @@ describe('a worker killed with SIGKILL anywhere', () => {
     expect(retried.length).toBeGreaterThan(0);
   });
 
+  // Eager execution takes tasks inside transitions (an activity started by completeWorkflowTask,
+  // a workflow task by completeActivityTask); without it every task goes through a queue.
   it.each([
-    ['in the middle of a workflow task', 'afterCommit:startWorkflowTask@3'],
-    ['between completing a workflow task and dispatching its tasks', 'afterCommit:completeWorkflowTask@3'],
-    ['between starting an activity attempt and running it', 'afterCommit:startActivityTask@2'],
-    ['between recording an activity result and dispatching the next workflow task', 'afterCommit:completeActivityTask@2'],
-    ['between firing a timer and dispatching the workflow task', 'afterCommit:fireDeadline@2'],
-  ])('%s (%s): the work is recovered and every history stays sound', async (_label, point) => {
-    const victim = await spawnWorker(point);
+    ['in the middle of a workflow task', 'afterCommit:startWorkflowTask@3', false],
+    ['between completing a workflow task and dispatching its tasks', 'afterCommit:completeWorkflowTask@3', false],
+    ['between completing a workflow task and running the activities it started', 'afterCommit:completeWorkflowTask@3', true],
+    ['between starting an activity attempt and running it', 'afterCommit:startActivityTask@2', false],
+    ['between recording an activity result and dispatching the next workflow task', 'afterCommit:completeActivityTask@2', false],
+    ['between recording an activity result and running the workflow task it took', 'afterCommit:completeActivityTask@2', true],
+    ['between firing a timer and dispatching the workflow task', 'afterCommit:fireDeadline@2', true],
+  ])('%s (%s, eager: %s): the work is recovered and every history stays sound', async (_label, point, eager) => {
+    const victim = await spawnWorker(point, eager);
     const handles = await startPipelines(6, 2, 30);
     expect(await victim.exited).toBeNull(); // killed by the crash point, not exited
     await inProcessWorker().runUntil(expectAllSound(handles, 2));

@@ -44,7 +44,7 @@ for i = 0, n - 1 do
   if CLOSING[ARGV[9 + i * 3]] then closing = true end
 end
 
-remove_deadline(deadline_member('wto', tok))
+disarm_wft()
 local attempt, scheduled, started = getn('watt'), getn('wsch'), getn('wstd')
 if attempt > 1 then
   scheduled = append('WorkflowTaskScheduled', getn('wsct'),
@@ -53,7 +53,7 @@ if attempt > 1 then
 end
 set('wft', '')
 
-if closing and redis.call('LLEN', K_BUF) > 0 then
+if closing and getn('nbuf') > 0 then
   append('WorkflowTaskFailed', NOW, jobj('scheduledEventId', jint(scheduled), 'startedEventId', jint(started),
     'cause', '"UNHANDLED_COMMAND"', 'identity', jstr(identity)))
   flush_buffer()
@@ -75,7 +75,7 @@ for i = 0, n - 1 do
   if etype == 'ActivityTaskScheduled' then
     local act = { id = meta.id, type = meta.type, tq = meta.tq, att = 1, sch = NOW, asch = NOW, std = 0,
       s2c = meta.s2c, s2s = meta.s2s, stc = meta.stc, hb = meta.hb, rp = meta.rp, creq = 0 }
-    if act.s2c > 0 then add_deadline(deadline_member('s2c', id), NOW + act.s2c, act.s2c) end
+    if act.s2c > 0 then arm(id, act, 's2c', NOW + act.s2c, act.s2c) end
     if meta.eager == 1 then
       start_attempt(id, act, identity, worker)
       STARTED[#STARTED + 1] = jint(id)

@@ -21,6 +21,6 @@ local act = load_activity(sid)
 if not act or act.att ~= attempt or act.std == 0 or act.wkr ~= worker then return reply(E_STALE) end
 
 act.hbd, act.lhb = details, NOW
+if act.hb > 0 then arm(sid, act, 'hb', NOW + act.hb, act.hb) end
 save_activity(sid, act)
-if act.hb > 0 then add_deadline(deadline_member('hb', sid, attempt), NOW + act.hb, act.hb) end
 return reply(1, act.creq > 0 and 1 or 0)

@@ -18,7 +18,7 @@ local workflowId, workflowType, taskQueue, attrs = ARGV[3], ARGV[4], ARGV[5], AR
 local taskTimeout, runTimeout = tonumber(ARGV[7]), tonumber(ARGV[8])
 
 local current = redis.call('HMGET', K_WID, 'run', 'status')
-if (current[1] and current[2] == 'RUNNING') or get('status') then
+if current[1] and current[2] == 'RUNNING' then
   return reply(E_ALREADY_STARTED, current[1] or RUN_ID)
 end
 
@@ -27,6 +27,9 @@ local fields = { status = 'RUNNING', wid = workflowId, type = workflowType, tq =
 for field, value in pairs(fields) do set(field, value) end
 redis.call('HSET', K_WID, 'run', RUN_ID, 'status', 'RUNNING')
 append('WorkflowExecutionStarted', NOW, attrs)
-if runTimeout > 0 then add_deadline(deadline_member('run'), NOW + runTimeout, runTimeout) end
+if runTimeout > 0 then
+  add_deadline(deadline_member('run'), NOW + runTimeout, runTimeout)
+  set('rdl', 1)
+end
 schedule_wft(1, 0)
 return reply(1)

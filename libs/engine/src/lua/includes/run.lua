@@ -47,7 +47,7 @@ end
 -- The run's scalar fields are read with one HMGET on first use and written back with one HSET
 -- when the script replies: a transition costs two hash commands, however many fields it touches.
 local FIELDS = { 'status', 'last', 'wid', 'type', 'tq', 'start', 'close', 'wfto', 'wft', 'wtok', 'watt', 'wsch',
-  'wstd', 'wst', 'wsct', 'wq', 'sticky', 'stto', 'creq' }
+  'wstd', 'wst', 'wsct', 'wq', 'sticky', 'stto', 'creq', 'nbuf', 'rdl' }
 local state, dirty = nil, {}
 local function load_state()
   state = {}
@@ -142,6 +142,7 @@ local WFT_NEEDED = false
 local function record(etype, attrs, ts, linked)
   if get('wft') == 'started' then
     redis.call('RPUSH', K_BUF, cjson.encode({ t = etype, ts = ts, a = attrs, l = linked and 1 or 0 }))
+    set('nbuf', getn('nbuf') + 1)
   else
     if linked then attrs = link(attrs, getn('last')) end
     append(etype, ts, attrs)
@@ -150,9 +151,10 @@ local function record(etype, attrs, ts, linked)
 end
 
 local function flush_buffer()
+  if getn('nbuf') == 0 then return false end
   local items = redis.call('LRANGE', K_BUF, 0, -1)
-  if #items == 0 then return false end
   redis.call('DEL', K_BUF)
+  set('nbuf', 0)
   for _, raw in ipairs(items) do
     local e = cjson.decode(raw)
     local attrs = e.a
@@ -177,7 +179,7 @@ end
 -- retry attempt, whose events are written when it completes) and the task's timeout.
 local function start_wft(identity)
   local tok = get('wtok')
-  remove_deadline(deadline_member('stk', tok))
+  if string.sub(get('wq') or '', 1, 1) == '@' then remove_deadline(deadline_member('stk', tok)) end
   local attempt = getn('watt')
   local started = 0
   if attempt == 1 then
@@ -242,46 +244,70 @@ local function ensure_wft(eager)
   return false
 end
 
-local function clear_wft()
+-- Drops the deadline of the workflow task in progress: its timeout while started, its sticky
+-- timeout while waiting on a sticky queue.
+local function disarm_wft()
   local tok = get('wtok')
-  remove_deadline(deadline_member('wto', tok))
-  remove_deadline(deadline_member('stk', tok))
+  if get('wft') == 'started' then
+    remove_deadline(deadline_member('wto', tok))
+  elseif get('wft') == 'scheduled' and string.sub(get('wq') or '', 1, 1) == '@' then
+    remove_deadline(deadline_member('stk', tok))
+  end
+end
+
+local function clear_wft()
+  disarm_wft()
   set('wft', '')
 end
 
 --------------------------------------------------------------------------------------------------
 -- Activities
 --------------------------------------------------------------------------------------------------
+-- An activity's deadlines: s2c for the activity, s2s/stc/hb for its current attempt. The armed
+-- ones are noted in act.dl, so settling the activity removes just those.
+local function activity_deadline(sid, act, kind)
+  return deadline_member(kind, sid, kind ~= 's2c' and act.att or nil)
+end
+local function arm(sid, act, kind, due, span)
+  add_deadline(activity_deadline(sid, act, kind), due, span)
+  act.dl = act.dl or {}
+  act.dl[kind] = 1
+end
+local function disarm(sid, act, kind)
+  if act.dl and act.dl[kind] then
+    remove_deadline(activity_deadline(sid, act, kind))
+    act.dl[kind] = nil
+  end
+end
+
 local function clear_attempt_deadlines(sid, act)
-  remove_deadline(deadline_member('s2s', sid, act.att))
-  remove_deadline(deadline_member('stc', sid, act.att))
-  remove_deadline(deadline_member('hb', sid, act.att))
+  disarm(sid, act, 's2s')
+  disarm(sid, act, 'stc')
+  disarm(sid, act, 'hb')
 end
 
 -- Starts an attempt for a worker: arms its start-to-close deadline (when it can end before
 -- schedule-to-close, which is armed already) and its heartbeat deadline.
 local function start_attempt(sid, act, identity, worker)
   act.std, act.idn, act.wkr, act.lhb = NOW, identity, worker, NOW
-  save_activity(sid, act)
-  remove_deadline(deadline_member('s2s', sid, act.att))
+  disarm(sid, act, 's2s')
   if act.stc > 0 and (act.s2c == 0 or NOW + act.stc < act.sch + act.s2c) then
-    add_deadline(deadline_member('stc', sid, act.att), NOW + act.stc, act.stc)
+    arm(sid, act, 'stc', NOW + act.stc, act.stc)
   end
-  if act.hb > 0 then add_deadline(deadline_member('hb', sid, act.att), NOW + act.hb, act.hb) end
+  if act.hb > 0 then arm(sid, act, 'hb', NOW + act.hb, act.hb) end
+  save_activity(sid, act)
 end
 
 -- Queues an attempt: its task, and a schedule-to-start deadline unless schedule-to-close
 -- (which never fires later) already bounds it.
 local function queue_attempt(sid, act)
   outbox_add(act_member(sid, act), act.asch)
-  if act.s2s > 0 and (act.s2c == 0 or act.s2s < act.s2c) then
-    add_deadline(deadline_member('s2s', sid, act.att), act.asch + act.s2s, act.s2s)
-  end
+  if act.s2s > 0 and (act.s2c == 0 or act.s2s < act.s2c) then arm(sid, act, 's2s', act.asch + act.s2s, act.s2s) end
 end
 
 local function forget_activity(sid, act)
   clear_attempt_deadlines(sid, act)
-  remove_deadline(deadline_member('s2c', sid))
+  disarm(sid, act, 's2c')
   local member = act_member(sid, act)
   outbox_remove(member)
   -- A queued attempt is withdrawn from its queue; a running one is left to finish and be fenced.
@@ -362,8 +388,8 @@ local function fail_attempt(sid, act, f, failure)
   if state == 'IN_PROGRESS' then
     clear_attempt_deadlines(sid, act)
     act.att, act.asch, act.std, act.lf, act.idn, act.wkr, act.lhb = act.att + 1, NOW + interval, 0, failure, nil, nil, nil
-    save_activity(sid, act)
     queue_attempt(sid, act)
+    save_activity(sid, act)
     return state
   end
   local server_timeout = f.kind == 'timeout' and (f.timeoutType == 'SCHEDULE_TO_START' or f.timeoutType == 'SCHEDULE_TO_CLOSE')
@@ -401,7 +427,7 @@ local function settle_pending()
     if kind == 'a' then
       local act = load_activity(id)
       clear_attempt_deadlines(id, act)
-      remove_deadline(deadline_member('s2c', id))
+      disarm(id, act, 's2c')
       outbox_remove(act_member(id, act))
       if act.std > 0 then
         redis.call('PUBLISH', CHANNEL .. ':worker:' .. act.wkr, RUN_ID .. '|' .. id .. '|' .. act.att)
@@ -412,11 +438,9 @@ local function settle_pending()
       remove_deadline(deadline_member('tmr', id))
     end
   end
-  local tok = get('wtok')
-  if get('wft') ~= '' and get('wft') then outbox_remove(wft_member(tok, get('wq'))) end
-  remove_deadline(deadline_member('wto', tok))
-  remove_deadline(deadline_member('stk', tok))
-  remove_deadline(deadline_member('run'))
+  if get('wft') == 'scheduled' then outbox_remove(wft_member(get('wtok'), get('wq'))) end
+  disarm_wft()
+  if get('rdl') == '1' then remove_deadline(deadline_member('run')) end
 end
 
 -- Appends the run's close event and settles everything still pending: from here on every task,
