@@ -6,6 +6,7 @@ import { NamespaceKeys, runKeyList } from './keys';
 import type { RunKeys } from './keys';
 import { ReplyCode, callScript, parseRunReply, registerScripts } from './scripts';
 import type { RunReply } from './scripts';
+import { Visibility } from './visibility';
 
 /** Settings of a namespace, fixed when its first client connects. */
 export interface NamespaceOptions {
@@ -128,12 +129,15 @@ export interface SweepOptions {
  */
 export class Engine {
   readonly dispatcher: Dispatcher;
+  /** Listing and counting runs. */
+  readonly visibility: Visibility;
 
   private constructor(
     readonly redis: Redis | Cluster,
     readonly keys: NamespaceKeys,
   ) {
     this.dispatcher = new Dispatcher(keys, redis);
+    this.visibility = new Visibility(redis, keys);
   }
 
   /** Opens a namespace on a connection, creating its settings on first use. */
@@ -162,6 +166,8 @@ export class Engine {
 
   /** Starts a run; resolves to the id of the already running run when the workflow id is taken. */
   async startWorkflow(request: StartWorkflowRequest): Promise<{ started: true } | { started: false; runningRunId: string }> {
+    const shard = this.keys.shard(this.keys.shardOf(request.workflowId));
+    const indexes = [shard.allRuns, shard.runsOfType(request.workflowType), shard.runsOfTaskQueue(request.taskQueue)];
     const reply = await this.transition('startWorkflow', request, [
       request.workflowId,
       request.workflowType,
@@ -169,7 +175,7 @@ export class Engine {
       JSON.stringify(request.attributes),
       request.workflowTaskTimeout,
       request.runTimeout,
-    ]);
+    ], indexes);
     if (reply.code === ReplyCode.AlreadyStarted) return { started: false, runningRunId: String(reply.extra[0]) };
     return { started: true };
   }
@@ -421,10 +427,10 @@ export class Engine {
   // ---------------------------------------------------------------------------------------------
 
   /** Runs a run script, then dispatches and withdraws what it committed. */
-  private async transition(script: string, ref: RunRef, args: Array<string | number>): Promise<RunReply> {
+  private async transition(script: string, ref: RunRef, args: Array<string | number>, extraKeys: string[] = []): Promise<RunReply> {
     const keys: RunKeys = this.keys.run(ref.workflowId, ref.runId);
     const reply = parseRunReply(
-      await callScript(this.redis, script, runKeyList(keys), [ref.runId, this.keys.channelPrefix, ...args]),
+      await callScript(this.redis, script, [...runKeyList(keys), ...extraKeys], [ref.runId, this.keys.channelPrefix, ...args]),
     );
     crashPoint(`afterCommit:${script}`);
     if (reply.dispatch.length > 0) await this.dispatcher.dispatch(keys.shard, reply.dispatch, reply.now);

@@ -24,3 +24,5 @@ export { NamespaceKeys, QueueNames } from './keys';
 export type { RunKeys, ShardKeys } from './keys';
 export { ReplyCode } from './scripts';
 export type { ActivityTaskJobData, WakeJobData, WorkflowTaskJobData } from './tasks';
+export { Visibility } from './visibility';
+export type { RunFilter, RunPage, RunSummary } from './visibility';

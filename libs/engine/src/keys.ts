@@ -13,6 +13,8 @@
  * | `P:{ns:s}:outbox` | zset | task descriptors committed but not yet consumed |
  * | `P:{ns:s}:deadlines` | zset | timeouts and timers of the shard's runs, by due time |
  * | `P:{ns:s}:wakes` | zset | times at which a wake-up job for the shard is armed |
+ * | `P:{ns:s}:vis:all`, `:vis:open`, `:vis:closed` | zset | run ids by start time (visibility) |
+ * | `P:{ns:s}:vis:type:<type>`, `:vis:tq:<taskQueue>` | zset | run ids of a workflow type, of a task queue |
  * | `P:{ns}:meta` | hash | namespace settings (shard count) |
  *
  * The hash tag `{ns:s}` puts everything one script touches in one slot (Redis Cluster) while the
@@ -42,22 +44,25 @@ export class NamespaceKeys {
       outbox: `${tag}:outbox`,
       deadlines: `${tag}:deadlines`,
       wakes: `${tag}:wakes`,
+      allRuns: `${tag}:vis:all`,
+      openRuns: `${tag}:vis:open`,
+      closedRuns: `${tag}:vis:closed`,
+      runsOfType: (workflowType) => `${tag}:vis:type:${workflowType}`,
+      runsOfTaskQueue: (taskQueue) => `${tag}:vis:tq:${taskQueue}`,
+      runState: (runId) => `${tag}:run:${runId}`,
     };
   }
 
-  /** The seven keys every run script takes, in the order `includes/run.lua` documents. */
+  /** The nine keys every run script takes, in the order `includes/run.lua` documents. */
   run(workflowId: string, runId: string): RunKeys {
     const shard = this.shardOf(workflowId);
     const tag = `${this.prefix}:{${this.namespace}:${shard}}`;
-    const shardKeys = this.shard(shard);
     return {
+      ...this.shard(shard),
       shard,
       state: `${tag}:run:${runId}`,
       history: `${tag}:hist:${runId}`,
       buffer: `${tag}:buf:${runId}`,
-      outbox: shardKeys.outbox,
-      deadlines: shardKeys.deadlines,
-      wakes: shardKeys.wakes,
       workflowId: `${tag}:wid:${workflowId}`,
     };
   }
@@ -104,6 +109,12 @@ export interface ShardKeys {
   outbox: string;
   deadlines: string;
   wakes: string;
+  allRuns: string;
+  openRuns: string;
+  closedRuns: string;
+  runsOfType(workflowType: string): string;
+  runsOfTaskQueue(taskQueue: string): string;
+  runState(runId: string): string;
 }
 
 export interface RunKeys extends ShardKeys {
@@ -115,7 +126,17 @@ export interface RunKeys extends ShardKeys {
 }
 
 export function runKeyList(keys: RunKeys): string[] {
-  return [keys.state, keys.history, keys.buffer, keys.outbox, keys.deadlines, keys.wakes, keys.workflowId];
+  return [
+    keys.state,
+    keys.history,
+    keys.buffer,
+    keys.outbox,
+    keys.deadlines,
+    keys.wakes,
+    keys.workflowId,
+    keys.openRuns,
+    keys.closedRuns,
+  ];
 }
 
 /** Names of the BullMQ queues (names must not contain ':'). */

@@ -47,6 +47,7 @@ export type {
   StartWorkflowOptions,
   StartWorkflowOptionsWithArgs,
   WorkflowExecutionDescription,
+  WorkflowListFilter,
 } from './client/client';
 export { Worker } from './worker/worker';
 export type { WorkerOptions } from './worker/worker';

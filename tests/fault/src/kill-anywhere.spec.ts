@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { EventType, Worker } from '@durabull/sdk';
+import { EventType, Worker, WorkflowExecutionStatus } from '@durabull/sdk';
 import type { WorkflowHandle } from '@durabull/sdk';
 import { TestEnvironment } from '@durabull/testing';
 import { spawnWorkerProcess } from '../../integration/src/fixtures/spawn';
@@ -62,6 +62,9 @@ describe('a worker killed with SIGKILL anywhere', () => {
       expect(started.map((e) => (e.attributes as { attempt: number }).attempt)).toEqual(results.map((r) => r.attempt));
       expect(history.filter((e) => e.eventType === EventType.ActivityTaskCompleted)).toHaveLength(steps);
     }
+    // The visibility indexes are written by the same scripts: they agree, whatever was killed.
+    expect(await env.client.countWorkflows({ status: WorkflowExecutionStatus.RUNNING })).toBe(0);
+    expect(await env.client.countWorkflows({ status: WorkflowExecutionStatus.COMPLETED })).toBe(handles.length);
   }
 
   it('in the middle of activities: every run completes once the attempts time out and retry elsewhere', async () => {

@@ -17,7 +17,7 @@ import {
 } from '@durabull/common';
 import type { Duration, Failure, FailureConverter, HistoryEvent, Payload, PayloadConverter } from '@durabull/common';
 import { Engine, RedisConnection, ReplyCode, asRedisConnectionError, assertName } from '@durabull/engine';
-import type { RedisConnectionOption, RunRef } from '@durabull/engine';
+import type { RedisConnectionOption, RunFilter, RunRef, RunSummary } from '@durabull/engine';
 import type { Cluster, Redis } from 'ioredis';
 import { requireWorkflowDefinition } from '../definitions/workflow';
 import { ClosedRunWatcher } from './closed-run-watcher';
@@ -216,6 +216,33 @@ export class Client {
     return new WorkflowHandle<R>(this, workflowId, runId, options.resultType);
   }
 
+  /**
+   * One page of the namespace's workflow executions, newest first, matching `filter`. Pass the
+   * returned `nextPageToken` back to get the next page.
+   */
+  async listWorkflowsPage(
+    filter: WorkflowListFilter = {},
+    page: { pageSize?: number; pageToken?: string } = {},
+  ): Promise<{ executions: WorkflowExecutionDescription[]; nextPageToken?: string }> {
+    const result = await reachRedis(() => this.engine.visibility.list(toRunFilter(filter), page.pageSize ?? 100, page.pageToken));
+    return { executions: result.runs.map(describeRun), nextPageToken: result.nextPageToken };
+  }
+
+  /** Every workflow execution of the namespace matching `filter`, newest first, page by page. */
+  async *listWorkflows(filter: WorkflowListFilter = {}): AsyncIterable<WorkflowExecutionDescription> {
+    let pageToken: string | undefined;
+    do {
+      const page = await this.listWorkflowsPage(filter, { pageToken });
+      yield* page.executions;
+      pageToken = page.nextPageToken;
+    } while (pageToken);
+  }
+
+  /** How many workflow executions of the namespace match `filter`. */
+  countWorkflows(filter: WorkflowListFilter = {}): Promise<number> {
+    return reachRedis(() => this.engine.visibility.count(toRunFilter(filter)));
+  }
+
   /** Closes the client's connections (not a Redis instance it was given). */
   async close(): Promise<void> {
     await this.watcher?.close();
@@ -229,6 +256,53 @@ export class Client {
     await this.watcher.ready();
     return this.watcher.watch(ref);
   }
+}
+
+/** Which executions {@link Client.listWorkflows} and {@link Client.countWorkflows} select. */
+export interface WorkflowListFilter {
+  status?: WorkflowExecutionStatus;
+  workflowType?: string;
+  taskQueue?: string;
+  /** Started at or after this time. */
+  startedAfter?: Date;
+  /** Started before this time. */
+  startedBefore?: Date;
+}
+
+function toRunFilter(filter: WorkflowListFilter): RunFilter {
+  const known = new Set(['status', 'workflowType', 'taskQueue', 'startedAfter', 'startedBefore']);
+  const unknown = Object.keys(filter).filter((key) => !known.has(key));
+  if (unknown.length > 0) throw new TypeError(`Unknown workflow list filter(s): ${unknown.join(', ')}`);
+  if (filter.status !== undefined && !Object.values(WorkflowExecutionStatus).includes(filter.status)) {
+    throw new TypeError(
+      `Invalid status: ${JSON.stringify(filter.status)} (one of ${Object.values(WorkflowExecutionStatus).join(', ')})`,
+    );
+  }
+  const time = (name: string, value: Date | undefined) => {
+    if (value === undefined) return undefined;
+    if (!(value instanceof Date) || Number.isNaN(value.getTime())) throw new TypeError(`Invalid ${name}: ${JSON.stringify(value)} (a Date)`);
+    return value.getTime();
+  };
+  return {
+    status: filter.status,
+    workflowType: filter.workflowType,
+    taskQueue: filter.taskQueue,
+    startedAfter: time('startedAfter', filter.startedAfter),
+    startedBefore: time('startedBefore', filter.startedBefore),
+  };
+}
+
+function describeRun(run: RunSummary): WorkflowExecutionDescription {
+  return {
+    workflowId: run.workflowId,
+    runId: run.runId,
+    workflowType: run.workflowType,
+    status: run.status as WorkflowExecutionStatus,
+    taskQueue: run.taskQueue,
+    startTime: new Date(run.startTime),
+    closeTime: run.closeTime === undefined ? undefined : new Date(run.closeTime),
+    historyLength: run.historyLength,
+  };
 }
 
 /** Runs a call that reaches Redis, turning "Redis is down" into a RedisConnectionError. */
@@ -334,16 +408,7 @@ export class WorkflowHandle<R = unknown> {
       const ref = await this.ref();
       const run = await this.client.engine.describeRun(ref);
       if (!run) throw new WorkflowNotFoundError(this.workflowId, ref.runId);
-      return {
-        workflowId: run.workflowId,
-        runId: run.runId,
-        workflowType: run.workflowType,
-        status: run.status as WorkflowExecutionStatus,
-        taskQueue: run.taskQueue,
-        startTime: new Date(run.startTime),
-        closeTime: run.closeTime === undefined ? undefined : new Date(run.closeTime),
-        historyLength: run.historyLength,
-      };
+      return describeRun(run);
     });
   }
 

@@ -263,6 +263,7 @@ export class Worker {
     const connection = () => {
       const duplicate = this.client.connection.duplicate({ maxRetriesPerRequest: null });
       this.connections.push(duplicate);
+      if (this.client.connection.isCluster) this.adoptDuplicates(duplicate as Cluster);
       return duplicate;
     };
     const common = { connection: connection(), autorun: true } as const;
@@ -324,6 +325,25 @@ export class Worker {
       }, this.options.sweepInterval);
     }
     this.logger.info('Worker started', { taskQueue, workerId: this.workerId, namespace: this.client.namespace });
+  }
+
+  /**
+   * Takes charge of the clusters BullMQ duplicates from `cluster` (each BullMQ worker's blocking
+   * connection): once this worker stops they refuse to connect again, and {@link stop}
+   * disconnects them with the worker's own connections. Closing a BullMQ worker on a Redis Cluster
+   * interrupts its BZPOPMIN by disconnecting the blocking cluster, which BullMQ's cluster recovery
+   * then reconnects before the close quits it; node connections opened by that reconnect outlive
+   * the quit and keep the process alive (BullMQ 6.7, ioredis 5.11).
+   */
+  private adoptDuplicates(cluster: Cluster): void {
+    const duplicate = cluster.duplicate.bind(cluster);
+    cluster.duplicate = (...args: Parameters<Cluster['duplicate']>) => {
+      const copy = duplicate(...args);
+      const connect = copy.connect.bind(copy);
+      copy.connect = () => (this.state === 'running' ? connect() : Promise.reject(new Error('Connection is closed.')));
+      this.connections.push(copy);
+      return copy;
+    };
   }
 
   private addBullWorker<D>(

@@ -1,11 +1,12 @@
 --[[
   The run state machine shared by every run-scoped script.
 
-  Every run script takes the same first seven KEYS and first two ARGV:
+  Every run script takes the same first nine KEYS and first two ARGV:
     KEYS[1] run state hash      KEYS[5] shard deadlines zset (member -> due ms)
     KEYS[2] run history stream  KEYS[6] shard wake-ups zset (armed tick times)
     KEYS[3] run buffered events KEYS[7] workflow id hash (current run, its status)
     KEYS[4] shard outbox zset (task descriptor -> due ms)
+    KEYS[8] shard open runs zset, KEYS[9] shard closed runs zset (visibility: run id -> start ms)
     ARGV[1] run id              ARGV[2] pub/sub channel prefix of the namespace
 
   History events are stream entries with id "<eventId>-0" and fields t (type), ts (ms), a (JSON
@@ -15,8 +16,8 @@
   they add a task descriptor to the shard outbox and return it; the caller dispatches it and the
   script that consumes the task removes it; a sweep re-dispatches whatever stays behind.
 ]]
-local K_STATE, K_HIST, K_BUF, K_OUTBOX, K_DEADLINES, K_WAKES, K_WID =
-  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
+local K_STATE, K_HIST, K_BUF, K_OUTBOX, K_DEADLINES, K_WAKES, K_WID, K_OPEN, K_CLOSED =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
 local RUN_ID, CHANNEL = ARGV[1], ARGV[2]
 
 --- @include "clock"
@@ -453,6 +454,8 @@ local function close_run(status, etype, attrs)
   set('close', NOW)
   set('wft', '')
   redis.call('HSET', K_WID, 'status', status)
+  redis.call('ZREM', K_OPEN, RUN_ID)
+  redis.call('ZADD', K_CLOSED, get('start'), RUN_ID)
   redis.call('PUBLISH', CHANNEL .. ':closed', RUN_ID)
 end
 

@@ -1,7 +1,9 @@
 --[[
   Starts a workflow run: WorkflowExecutionStarted, then its first WorkflowTaskScheduled.
 
-  KEYS[1..7]  run keys (see includes/run.lua)
+  KEYS[1..9]  run keys (see includes/run.lua)
+  KEYS[10]    shard runs zset, KEYS[11] shard runs-of-this-workflow-type zset,
+  KEYS[12]    shard runs-of-this-task-queue zset (visibility: run id -> start ms)
   ARGV[1..2]  run id, channel prefix
   ARGV[3]     workflow id
   ARGV[4]     workflow type
@@ -26,6 +28,7 @@ local fields = { status = 'RUNNING', wid = workflowId, type = workflowType, tq =
   wfto = taskTimeout, wft = '', wtok = 0, sticky = '', stto = 0, creq = 0 }
 for field, value in pairs(fields) do set(field, value) end
 redis.call('HSET', K_WID, 'run', RUN_ID, 'status', 'RUNNING')
+for _, index in ipairs({ K_OPEN, KEYS[10], KEYS[11], KEYS[12] }) do redis.call('ZADD', index, NOW, RUN_ID) end
 append('WorkflowExecutionStarted', NOW, attrs)
 if runTimeout > 0 then
   add_deadline(deadline_member('run'), NOW + runTimeout, runTimeout)
