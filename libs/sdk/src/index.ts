@@ -51,6 +51,8 @@ export type {
 } from './client/client';
 export { Worker } from './worker/worker';
 export type { WorkerOptions } from './worker/worker';
+export { Replayer } from './worker/replayer';
+export type { ReplayResult, ReplayerOptions, WorkflowHistory } from './worker/replayer';
 export { ConsoleLogger } from './logger';
 export type { LogLevel, Logger } from './logger';
 

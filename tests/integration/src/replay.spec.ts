@@ -1,0 +1,69 @@
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { YourActivities, YourWorkflow } from '@durabull/hello-worker';
+import { NondeterminismError, Replayer } from '@durabull/sdk';
+import type { WorkflowHistory } from '@durabull/sdk';
+import { TestEnvironment } from '@durabull/testing';
+import { Composite, CompositeChanged, ReplayActivities } from './fixtures/replay-workflows';
+
+/**
+ * Recorded histories, checked in under tests/integration/histories, replayed against the current
+ * workflow code: a change that breaks determinism fails here. `RECORD_HISTORIES=1` records them
+ * anew (run it only for an intended, compatible change).
+ */
+const HISTORIES = join(__dirname, '..', 'histories');
+const read = (file: string) => JSON.parse(readFileSync(join(HISTORIES, file), 'utf8')) as WorkflowHistory;
+
+describe('recorded histories', () => {
+  if (process.env['RECORD_HISTORIES'] === '1') {
+    it('records the fixtures', async () => {
+      const env = await TestEnvironment.create();
+      try {
+        const worker = env.newWorker({ taskQueue: 'replay', workflows: [YourWorkflow, Composite], activities: [new YourActivities(), new ReplayActivities()] });
+        await worker.runUntil(async () => {
+          for (const [file, start] of [
+            ['greeting.json', () => env.client.startWorkflow(YourWorkflow, 'World', { id: 'greeting', taskQueue: 'replay' })],
+            ['composite.json', () => env.client.startWorkflow(Composite, 'item', { id: 'composite', taskQueue: 'replay' })],
+          ] as const) {
+            const handle = await start();
+            await handle.result();
+            const history: WorkflowHistory = { workflowId: handle.workflowId, runId: handle.runId, events: await handle.fetchHistory() };
+            writeFileSync(join(HISTORIES, file), `${JSON.stringify(history, null, 2)}\n`);
+          }
+        });
+      } finally {
+        await env.teardown();
+      }
+    }, 30_000);
+  }
+
+  it('replays every recorded history against the current code', async () => {
+    const replayer = new Replayer({ workflows: [YourWorkflow, Composite] });
+    const files = readdirSync(HISTORIES).filter((f) => f.endsWith('.json'));
+    expect(files.sort()).toEqual(['composite.json', 'greeting.json']);
+    const results = await replayer.replayWorkflows(files.map(read));
+    expect(results.map((r) => r.error)).toEqual([undefined, undefined]);
+  });
+
+  it('raises NondeterminismError, naming the event and the command, for code that changed incompatibly', async () => {
+    const replayer = new Replayer({ workflows: [CompositeChanged] });
+    const error = await replayer.replayWorkflow(read('composite.json')).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NondeterminismError);
+    expect((error as Error).message).toBe(
+      'Nondeterminism error: Workflow code produced ScheduleActivityTask where history has TimerStarted (event 5 TimerStarted)',
+    );
+    expect((error as NondeterminismError).event).toMatchObject({ eventId: 5, eventType: 'TimerStarted' });
+    expect((error as NondeterminismError).command).toEqual({ type: 'ScheduleActivityTask', activityId: '1', activityType: 'echo' });
+  });
+
+  it('rejects a malformed history with a clear error', async () => {
+    const replayer = new Replayer({ workflows: [YourWorkflow] });
+    await expect(replayer.replayWorkflow('{oops')).rejects.toThrow('History is not valid JSON');
+    await expect(replayer.replayWorkflow({ events: [] })).rejects.toThrow('History has no events');
+    const history = read('greeting.json');
+    await expect(replayer.replayWorkflow({ events: history.events.slice(1) })).rejects.toThrow('History event at position 1 is malformed or out of order');
+    await expect(new Replayer({ workflows: [YourWorkflow] }).replayWorkflow(read('composite.json'))).rejects.toThrow(
+      'History is of workflow type "Composite", which the replayer was not given (it has: YourWorkflow)',
+    );
+  });
+});
