@@ -78,6 +78,8 @@ export interface Failure {
   source?: string;
   /** The error's `stack`, as captured where it was thrown. */
   stackTrace?: string;
+  /** Message and stack trace, encoded by payload codecs (the message then reads `Encoded failure`). */
+  encodedAttributes?: Payload;
   cause?: Failure;
   applicationFailureInfo?: ApplicationFailureInfo;
   timeoutFailureInfo?: TimeoutFailureInfo;

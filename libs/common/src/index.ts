@@ -110,3 +110,6 @@ export {
   type WorkflowTaskTimedOutEventAttributes,
 } from './history';
 export { formatHistoryTable } from './history-table';
+
+export { CodecChain, type PayloadCodec } from './codec';
+export { AesGcmEncryptionCodec, type AesGcmEncryptionCodecOptions, ENCRYPTED_ENCODING } from './encryption-codec';

@@ -44,6 +44,7 @@ export type { ActivityInfo, CancellationReason } from './activity/context';
 export { Client, WorkflowHandle } from './client/client';
 export type {
   ClientOptions,
+  DataConverter,
   StartWorkflowOptions,
   StartWorkflowOptionsWithArgs,
   WorkflowExecutionDescription,
@@ -59,12 +60,14 @@ export type { LogLevel, Logger } from './logger';
 export {
   ActivityCancellationType,
   ActivityError,
+  AesGcmEncryptionCodec,
   ApplicationError,
   CancelledError,
   DurabullError,
   EventType,
   IllegalStateError,
   NondeterminismError,
+  PayloadConverter,
   RedisConnectionError,
   RetryState,
   ServerError,
@@ -80,12 +83,14 @@ export {
 } from '@durabull/common';
 export type {
   ActivityErrorOptions,
+  AesGcmEncryptionCodecOptions,
   ApplicationErrorOptions,
   Duration,
   DurationObject,
   Failure,
   HistoryEvent,
   Payload,
+  PayloadCodec,
   RetryPolicy,
   TimeoutErrorOptions,
 } from '@durabull/common';

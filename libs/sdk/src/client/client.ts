@@ -2,9 +2,11 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import {
   CancelledError,
+  CodecChain,
   DEFAULT_FAILURE_CONVERTER,
   DEFAULT_PAYLOAD_CONVERTER,
   EventType,
+  FailureConverter,
   TerminatedError,
   TimeoutError,
   TimeoutType,
@@ -15,7 +17,7 @@ import {
   optionalMilliseconds,
   validateValue,
 } from '@durabull/common';
-import type { Duration, Failure, FailureConverter, HistoryEvent, Payload, PayloadConverter } from '@durabull/common';
+import type { Duration, Failure, HistoryEvent, Payload, PayloadCodec, PayloadConverter } from '@durabull/common';
 import { Engine, RedisConnection, ReplyCode, asRedisConnectionError, assertName } from '@durabull/engine';
 import type { RedisConnectionOption, RunFilter, RunRef, RunSummary } from '@durabull/engine';
 import type { Cluster, Redis } from 'ioredis';
@@ -39,6 +41,24 @@ export interface ClientOptions {
   shards?: number;
   /** Identity recorded in history for this client's requests. @default `<pid>@<hostname>` */
   identity?: string;
+  /**
+   * How values become payloads in Redis and back. Workers use their client's. Every client and
+   * worker of a namespace needs the same converter and codecs.
+   */
+  dataConverter?: DataConverter;
+}
+
+/** How values become payloads in Redis and back. */
+export interface DataConverter {
+  /** Values to payloads and back. @default JSON, with class instances restored from declared types */
+  payloadConverter?: PayloadConverter;
+  /**
+   * Codecs applied, in order, to every payload on its way into Redis (and in reverse on the way
+   * back): workflow and activity inputs and results, failures, details. For example
+   * `[new AesGcmEncryptionCodec({ keys, encryptWith })]` encrypts them at rest.
+   * @default none
+   */
+  payloadCodecs?: PayloadCodec[];
 }
 
 /** Options of {@link Client.startWorkflow}. */
@@ -105,6 +125,8 @@ export class Client {
     readonly connection: RedisConnection,
     readonly payloads: PayloadConverter,
     readonly failures: FailureConverter,
+    /** The payload codecs of the client's data converter. */
+    readonly codecs: CodecChain,
     identity: string,
   ) {
     this.identity = identity;
@@ -112,7 +134,7 @@ export class Client {
 
   /** Connects to Redis and opens the namespace. */
   static async connect(options: ClientOptions = {}): Promise<Client> {
-    const known = new Set(['redis', 'namespace', 'prefix', 'shards', 'identity']);
+    const known = new Set(['redis', 'namespace', 'prefix', 'shards', 'identity', 'dataConverter']);
     const unknown = Object.keys(options).filter((key) => !known.has(key));
     if (unknown.length > 0) throw new TypeError(`Unknown client option(s): ${unknown.join(', ')}`);
     const connection = RedisConnection.from(options.redis);
@@ -122,11 +144,13 @@ export class Client {
         prefix: options.prefix,
         shards: options.shards,
       });
+      const payloads = options.dataConverter?.payloadConverter ?? DEFAULT_PAYLOAD_CONVERTER;
       return new Client(
         engine,
         connection,
-        DEFAULT_PAYLOAD_CONVERTER,
-        DEFAULT_FAILURE_CONVERTER,
+        payloads,
+        payloads === DEFAULT_PAYLOAD_CONVERTER ? DEFAULT_FAILURE_CONVERTER : new FailureConverter(payloads),
+        new CodecChain(options.dataConverter?.payloadCodecs ?? []),
         options.identity ?? `${process.pid}@${hostname()}`,
       );
     } catch (err) {
@@ -173,6 +197,7 @@ export class Client {
     taskTimeout = Math.min(taskTimeout, MAX_TASK_TIMEOUT, effectiveRunTimeout || MAX_TASK_TIMEOUT);
 
     const runId = randomUUID();
+    const input = await this.codecs.encode(this.payloads.toPayloads(args));
     const result = await reachRedis(() => this.engine.startWorkflow({
       workflowId,
       runId,
@@ -184,7 +209,7 @@ export class Client {
         workflowType,
         workflowId,
         taskQueue: options.taskQueue,
-        input: this.payloads.toPayloads(args),
+        input,
         workflowExecutionTimeout: executionTimeout,
         workflowRunTimeout: effectiveRunTimeout,
         workflowTaskTimeout: taskTimeout,
@@ -365,7 +390,7 @@ export class WorkflowHandle<R = unknown> {
           await watch.closed;
           last = (await this.client.engine.lastEvent(ref))!;
         }
-        return this.outcome(ref, last);
+        return this.outcome(ref, (await this.client.codecs.decodeEvents([last]))[0]!);
       } finally {
         watch.stop();
       }
@@ -439,7 +464,12 @@ export class WorkflowHandle<R = unknown> {
     return reachRedis(async () => {
       const ref = await this.ref();
       this.check(
-        await this.client.engine.terminateWorkflow(ref, reason, this.client.payloads.toPayloads(details), this.client.identity),
+        await this.client.engine.terminateWorkflow(
+          ref,
+          reason,
+          await this.client.codecs.encode(this.client.payloads.toPayloads(details)),
+          this.client.identity,
+        ),
         ref,
       );
     });

@@ -3,7 +3,7 @@ import {
   CancelledError,
   decodeAndValidateSync,
 } from '@durabull/common';
-import type { Failure, FailureConverter, Payload, PayloadConverter } from '@durabull/common';
+import type { CodecChain, Failure, FailureConverter, Payload, PayloadConverter } from '@durabull/common';
 import type {
   ActivityOutcome,
   ActivityTaskJobData,
@@ -26,6 +26,8 @@ export interface ActivityTaskSettings {
   logger: Logger;
   payloads: PayloadConverter;
   failures: FailureConverter;
+  /** Payload codecs: inputs and details are decoded before the activity sees them, outcomes encoded. */
+  codecs: CodecChain;
 }
 
 /** The default heartbeat throttle without a heartbeat timeout, and its ceiling (TEMPORAL-SEMANTICS §2.5). */
@@ -104,8 +106,8 @@ class RunningActivity {
     if (!details || this.context.signal.aborted) return;
     this.unsent = undefined;
     this.lastHeartbeatSent = Date.now();
-    this.heartbeatInFlight = this.runner
-      .sendHeartbeat(this.task, this.encodeDetails(details))
+    this.heartbeatInFlight = this.encodeDetails(details)
+      .then((encoded) => this.runner.sendHeartbeat(this.task, encoded))
       .then((reply) => {
         if (!reply) this.context.cancel('notFound', 'Activity attempt is no longer current');
         else if (reply.cancelRequested) this.context.cancel('cancelRequested', 'Activity cancelled');
@@ -117,12 +119,13 @@ class RunningActivity {
       });
   }
 
-  encodeDetails(details: unknown[]): Payload[] {
-    return this.runner.settings.payloads.toPayloads(details);
+  private encodeDetails(details: unknown[]): Promise<Payload[]> {
+    const { payloads, codecs } = this.runner.settings;
+    return codecs.encode(payloads.toPayloads(details));
   }
 
   /** Details recorded but never sent: they go with the attempt's outcome (not throttled). */
-  takeUnsentDetails(): Payload[] | undefined {
+  async takeUnsentDetails(): Promise<Payload[] | undefined> {
     const details = this.unsent;
     this.unsent = undefined;
     return details ? this.encodeDetails(details) : undefined;
@@ -193,7 +196,7 @@ export class ActivityTaskRunner {
   }
 
   private async execute(task: ActivityTaskJobData, start: ActivityTaskStart): Promise<void> {
-    const { workerId, payloads } = this.settings;
+    const { workerId, payloads, codecs } = this.settings;
     const { activity, scheduled } = start;
     const info: ActivityInfo = {
       activityId: activity.activityId,
@@ -210,7 +213,7 @@ export class ActivityTaskRunner {
       scheduleToCloseTimeout: activity.scheduleToCloseTimeout || undefined,
       startToCloseTimeout: activity.startToCloseTimeout || undefined,
       heartbeatTimeout: activity.heartbeatTimeout || undefined,
-      heartbeatDetails: payloads.fromPayloads(activity.heartbeatDetails),
+      heartbeatDetails: payloads.fromPayloads(await codecs.decode(activity.heartbeatDetails)),
     };
     const running = new RunningActivity(this, task, info, start, this.settings.logger);
     const key = attemptKey(task.runId, task.scheduledEventId, task.attempt);
@@ -226,7 +229,7 @@ export class ActivityTaskRunner {
         );
       }
       const args = decodeAndValidateSync(
-        scheduled['input'] as Payload[],
+        await codecs.decode(scheduled['input'] as Payload[]),
         [...registered.definition.paramTypes],
         activity.activityType,
         payloads,
@@ -246,8 +249,8 @@ export class ActivityTaskRunner {
       const reply = await this.engine.completeActivityTask(
         task,
         workerId,
-        outcome,
-        running.takeUnsentDetails(),
+        await this.encodeOutcome(outcome),
+        await running.takeUnsentDetails(),
         eager && { identity: this.settings.identity, seenEventId: eager.seenEventId(task.runId) },
       );
       if (eager && reply.workflowTask) {
@@ -260,6 +263,18 @@ export class ActivityTaskRunner {
       throw error;
     }
     eager?.release();
+  }
+
+  private async encodeOutcome(outcome: ActivityOutcome): Promise<ActivityOutcome> {
+    const { codecs } = this.settings;
+    switch (outcome.kind) {
+      case 'completed':
+        return { kind: 'completed', result: await codecs.encode(outcome.result) };
+      case 'canceled':
+        return { kind: 'canceled', details: await codecs.encode(outcome.details) };
+      case 'failed':
+        return { ...outcome, failure: await codecs.encodeFailure(outcome.failure) };
+    }
   }
 
   private outcomeOf(error: unknown, context: ActivityContext): ActivityOutcome {

@@ -170,6 +170,7 @@ export class Worker {
           maxCachedWorkflows: this.options.maxCachedWorkflows,
           stickyTimeout: this.options.stickyQueueScheduleToStartTimeout,
           logger: this.logger,
+          codecs: client.codecs,
         },
         workflowSlots,
       );
@@ -178,7 +179,7 @@ export class Worker {
       this.activityTasks = new ActivityTaskRunner(
         engine,
         activities,
-        { identity: this.options.identity, workerId: this.workerId, namespace, logger: this.logger, payloads, failures },
+        { identity: this.options.identity, workerId: this.workerId, namespace, logger: this.logger, payloads, failures, codecs: client.codecs },
         activitySlots,
       );
     }

@@ -1,5 +1,5 @@
 import { EventType, WorkflowTaskFailedCause } from '@durabull/common';
-import type { HistoryEvent } from '@durabull/common';
+import type { CodecChain, HistoryEvent } from '@durabull/common';
 import { ReplyCode } from '@durabull/engine';
 import type { ActivityTaskJobData, ActivityTaskStart, CommandRecord, Engine, WorkflowTaskJobData, WorkflowTaskStart } from '@durabull/engine';
 import type { WorkflowDefinition } from '../definitions/workflow';
@@ -16,6 +16,8 @@ export interface WorkflowTaskSettings {
   maxCachedWorkflows: number;
   stickyTimeout: number;
   logger: Logger;
+  /** Payload codecs: history is decoded before the code sees it, commands encoded before commit. */
+  codecs: CodecChain;
 }
 
 /** Where a workflow task hands the activities it starts itself (eager execution). */
@@ -75,13 +77,15 @@ export class WorkflowTaskRunner {
   }
 
   private async execute(task: WorkflowTaskJobData, start: WorkflowTaskStart, runtime: WorkflowRuntime | undefined): Promise<void> {
-    const { identity, workerId, maxCachedWorkflows, stickyTimeout, logger } = this.settings;
+    const { identity, workerId, maxCachedWorkflows, stickyTimeout, logger, codecs } = this.settings;
     const fence = start.events.at(-1)?.eventId ?? runtime?.lastEventId ?? 0;
     const completedEventId = fence + (start.attempt > 1 ? 3 : 1);
     let reserved = 0;
     try {
-      runtime ??= this.newRuntime(task.runId, start.events[0]);
-      const commands = await runtime.runTask(start.events, start.now, completedEventId, identity);
+      const events = await codecs.decodeEvents(start.events);
+      runtime ??= this.newRuntime(task.runId, events[0]);
+      const commands = await runtime.runTask(events, start.now, completedEventId, identity);
+      for (const command of commands) command.attributes = await codecs.encodeEvent(command.attributes);
       reserved = this.markEager(commands);
       const reply = await this.engine.completeWorkflowTask(task, {
         identity,
@@ -109,7 +113,8 @@ export class WorkflowTaskRunner {
         cause,
         error: err.message,
       });
-      await this.engine.failWorkflowTask(task, identity, cause, this.env.failures.errorToFailure(err.cause));
+      const failure = await codecs.encodeFailure(this.env.failures.errorToFailure(err.cause));
+      await this.engine.failWorkflowTask(task, identity, cause, failure);
     } finally {
       for (; reserved > 0; reserved--) this.eagerActivities?.release();
     }
