@@ -285,6 +285,29 @@ export class IllegalStateError extends DurabullError {
 }
 
 /**
+ * A payload (an input, a result, a failure) is larger than the namespace's payload limit. `what`
+ * names it: `Workflow YourWorkflow input`, `Activity your_activity result`, ...
+ */
+@SymbolBasedInstanceOfError('PayloadSizeError')
+export class PayloadSizeError extends DurabullError {
+  constructor(
+    readonly what: string,
+    readonly bytes: number,
+    readonly limit: number,
+  ) {
+    super(`${what} is ${formatBytes(bytes)}, over the ${formatBytes(limit)} payload limit`);
+  }
+}
+
+/** Bytes as KiB or MiB with up to two decimals (`2.5 MiB`). */
+export function formatBytes(bytes: number): string {
+  const round = (n: number) => String(Math.round(n * 100) / 100);
+  if (bytes >= 1024 * 1024) return `${round(bytes / (1024 * 1024))} MiB`;
+  if (bytes >= 1024) return `${round(bytes / 1024)} KiB`;
+  return `${bytes} B`;
+}
+
+/**
  * Redis could not be reached (refused, closed, or not answering within the connection's retry
  * budget). Client calls raise it instead of waiting for Redis to come back; `cause` is the
  * driver's error.

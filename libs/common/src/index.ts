@@ -36,6 +36,8 @@ export {
   IllegalStateError,
   isCancellation,
   NondeterminismError,
+  PayloadSizeError,
+  formatBytes,
   RedisConnectionError,
   ServerError,
   TerminatedError,

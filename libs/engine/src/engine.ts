@@ -16,7 +16,34 @@ export interface NamespaceOptions {
   prefix?: string;
   /** Shards a new namespace spreads its runs over (ignored when the namespace exists). @default 16 */
   shards?: number;
+  /** Limits of a new namespace (ignored when the namespace exists). @default Temporal's */
+  limits?: Partial<NamespaceLimits>;
 }
+
+/**
+ * Size limits of a namespace, as Temporal's server defaults them (TEMPORAL-SEMANTICS §4.4).
+ * Fixed when the namespace is first used; every client and worker of it reads them.
+ */
+export interface NamespaceLimits {
+  /** A run whose history reaches this many events is terminated. @default 51200 */
+  historyEvents: number;
+  /** A run whose history reaches this many bytes is terminated. @default 50 MiB */
+  historyBytes: number;
+  /** Workers warn when a run's history reaches this many events. @default 10240 */
+  historyEventsWarning: number;
+  /** A payload larger than this is refused, naming its workflow or activity. @default 2 MiB */
+  payloadBytes: number;
+  /** Workers and clients warn about a payload larger than this. @default 256 KiB */
+  payloadBytesWarning: number;
+}
+
+export const DEFAULT_NAMESPACE_LIMITS: Readonly<NamespaceLimits> = Object.freeze({
+  historyEvents: 51_200,
+  historyBytes: 50 * 1024 * 1024,
+  historyEventsWarning: 10_240,
+  payloadBytes: 2 * 1024 * 1024,
+  payloadBytesWarning: 256 * 1024,
+});
 
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
@@ -135,6 +162,8 @@ export class Engine {
   private constructor(
     readonly redis: Redis | Cluster,
     readonly keys: NamespaceKeys,
+    /** The namespace's limits. */
+    readonly limits: Readonly<NamespaceLimits>,
   ) {
     this.dispatcher = new Dispatcher(keys, redis);
     this.visibility = new Visibility(redis, keys);
@@ -149,11 +178,19 @@ export class Engine {
     if (!Number.isInteger(requested) || requested < 1 || requested > 1024) {
       throw new TypeError(`Invalid shards: ${JSON.stringify(options.shards)} (an integer from 1 to 1024)`);
     }
+    const requestedLimits = { ...DEFAULT_NAMESPACE_LIMITS, ...options.limits };
+    for (const [name, value] of Object.entries(requestedLimits)) {
+      if (!Number.isInteger(value) || value < 0) throw new TypeError(`Invalid limits.${name}: ${JSON.stringify(value)} (an integer >= 0)`);
+    }
     registerScripts(redis);
     const probe = new NamespaceKeys(prefix, options.namespace, requested);
-    await redis.hsetnx(probe.meta, 'shards', requested);
-    const shards = Number(await redis.hget(probe.meta, 'shards'));
-    return new Engine(redis, new NamespaceKeys(prefix, options.namespace, shards));
+    // The first client of a namespace fixes its settings; later ones read them.
+    const settings: Record<string, number> = { shards: requested, ...requestedLimits };
+    await Promise.all(Object.entries(settings).map(([field, value]) => redis.hsetnx(probe.meta, field, value)));
+    const stored = await redis.hmget(probe.meta, ...Object.keys(settings));
+    const values = Object.fromEntries(Object.keys(settings).map((field, i) => [field, Number(stored[i])]));
+    const limits = Object.fromEntries(Object.keys(requestedLimits).map((field) => [field, values[field]!])) as unknown as NamespaceLimits;
+    return new Engine(redis, new NamespaceKeys(prefix, options.namespace, values['shards']!), Object.freeze(limits));
   }
 
   get namespace(): string {
@@ -175,6 +212,8 @@ export class Engine {
       JSON.stringify(request.attributes),
       request.workflowTaskTimeout,
       request.runTimeout,
+      this.limits.historyEvents,
+      this.limits.historyBytes,
     ], indexes);
     if (reply.code === ReplyCode.AlreadyStarted) return { started: false, runningRunId: String(reply.extra[0]) };
     return { started: true };

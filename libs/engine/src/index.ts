@@ -5,13 +5,14 @@
  */
 export { RedisConnection, asRedisConnectionError, defaultRedisUrl } from './connection';
 export type { RedisConnectionOption } from './connection';
-export { Engine, assertName } from './engine';
+export { DEFAULT_NAMESPACE_LIMITS, Engine, assertName } from './engine';
 export type {
   ActivityOutcome,
   ActivityState,
   ActivityTaskStart,
   CommandRecord,
   FailureFacts,
+  NamespaceLimits,
   NamespaceOptions,
   RunDescription,
   RunRef,

@@ -68,6 +68,7 @@ export {
   IllegalStateError,
   NondeterminismError,
   PayloadConverter,
+  PayloadSizeError,
   RedisConnectionError,
   RetryState,
   ServerError,

@@ -11,6 +11,8 @@
   ARGV[6]     WorkflowExecutionStarted attributes (JSON)
   ARGV[7]     workflow task timeout (ms)
   ARGV[8]     run timeout (ms, 0 = none)
+  ARGV[9]     history event limit (0 = none): the run is terminated when its history reaches it
+  ARGV[10]    history size limit in bytes (0 = none), likewise
 
   Returns reply(1), or E_ALREADY_STARTED with the running run's id.
 ]]
@@ -25,7 +27,8 @@ if current[1] and current[2] == 'RUNNING' then
 end
 
 local fields = { status = 'RUNNING', wid = workflowId, type = workflowType, tq = taskQueue, start = NOW, last = 0,
-  wfto = taskTimeout, wft = '', wtok = 0, sticky = '', stto = 0, creq = 0 }
+  wfto = taskTimeout, wft = '', wtok = 0, sticky = '', stto = 0, creq = 0, hsz = 0,
+  mxe = tonumber(ARGV[9]), mxb = tonumber(ARGV[10]) }
 for field, value in pairs(fields) do set(field, value) end
 redis.call('HSET', K_WID, 'run', RUN_ID, 'status', 'RUNNING')
 for _, index in ipairs({ K_OPEN, KEYS[10], KEYS[11], KEYS[12] }) do redis.call('ZADD', index, NOW, RUN_ID) end

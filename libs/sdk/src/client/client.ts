@@ -19,7 +19,10 @@ import {
 } from '@durabull/common';
 import type { Duration, Failure, HistoryEvent, Payload, PayloadCodec, PayloadConverter } from '@durabull/common';
 import { Engine, RedisConnection, ReplyCode, asRedisConnectionError, assertName } from '@durabull/engine';
-import type { RedisConnectionOption, RunFilter, RunRef, RunSummary } from '@durabull/engine';
+import type { NamespaceLimits, RedisConnectionOption, RunFilter, RunRef, RunSummary } from '@durabull/engine';
+import { ConsoleLogger } from '../logger';
+import type { Logger } from '../logger';
+import { checkPayloadSize } from '../payload-limits';
 import type { Cluster, Redis } from 'ioredis';
 import { requireWorkflowDefinition } from '../definitions/workflow';
 import { ClosedRunWatcher } from './closed-run-watcher';
@@ -46,6 +49,14 @@ export interface ClientOptions {
    * worker of a namespace needs the same converter and codecs.
    */
   dataConverter?: DataConverter;
+  /**
+   * Limits of a namespace this client creates (fixed when a namespace is first used; an existing
+   * namespace keeps its own). @default Temporal's: 2 MiB payloads (warning at 256 KiB),
+   * 51,200 history events or 50 MiB (warning at 10,240 events)
+   */
+  limits?: Partial<NamespaceLimits>;
+  /** Where the client logs (large payload warnings). @default a ConsoleLogger */
+  logger?: Logger;
 }
 
 /** How values become payloads in Redis and back. */
@@ -128,13 +139,14 @@ export class Client {
     /** The payload codecs of the client's data converter. */
     readonly codecs: CodecChain,
     identity: string,
+    readonly logger: Logger,
   ) {
     this.identity = identity;
   }
 
   /** Connects to Redis and opens the namespace. */
   static async connect(options: ClientOptions = {}): Promise<Client> {
-    const known = new Set(['redis', 'namespace', 'prefix', 'shards', 'identity', 'dataConverter']);
+    const known = new Set(['redis', 'namespace', 'prefix', 'shards', 'identity', 'dataConverter', 'limits', 'logger']);
     const unknown = Object.keys(options).filter((key) => !known.has(key));
     if (unknown.length > 0) throw new TypeError(`Unknown client option(s): ${unknown.join(', ')}`);
     const connection = RedisConnection.from(options.redis);
@@ -143,6 +155,7 @@ export class Client {
         namespace: options.namespace ?? 'default',
         prefix: options.prefix,
         shards: options.shards,
+        limits: options.limits,
       });
       const payloads = options.dataConverter?.payloadConverter ?? DEFAULT_PAYLOAD_CONVERTER;
       return new Client(
@@ -152,6 +165,7 @@ export class Client {
         payloads === DEFAULT_PAYLOAD_CONVERTER ? DEFAULT_FAILURE_CONVERTER : new FailureConverter(payloads),
         new CodecChain(options.dataConverter?.payloadCodecs ?? []),
         options.identity ?? `${process.pid}@${hostname()}`,
+        options.logger ?? new ConsoleLogger(),
       );
     } catch (err) {
       await connection.close();
@@ -198,6 +212,7 @@ export class Client {
 
     const runId = randomUUID();
     const input = await this.codecs.encode(this.payloads.toPayloads(args));
+    checkPayloadSize(input, `Workflow ${workflowType} input`, this.engine.limits, this.logger);
     const result = await reachRedis(() => this.engine.startWorkflow({
       workflowId,
       runId,

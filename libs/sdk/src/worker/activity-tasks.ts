@@ -1,8 +1,4 @@
-import {
-  ApplicationError,
-  CancelledError,
-  decodeAndValidateSync,
-} from '@durabull/common';
+import { ApplicationError, CancelledError, PayloadSizeError, ServerError, decodeAndValidateSync } from '@durabull/common';
 import type { CodecChain, Failure, FailureConverter, Payload, PayloadConverter } from '@durabull/common';
 import type {
   ActivityOutcome,
@@ -17,6 +13,7 @@ import { ActivityContext } from '../activity/context';
 import type { ActivityInfo } from '../activity/context';
 import type { RegisteredActivity } from '../definitions/activity';
 import type { Logger } from '../logger';
+import { checkPayloadSize } from '../payload-limits';
 import type { Slots } from './slots';
 
 export interface ActivityTaskSettings {
@@ -119,9 +116,11 @@ class RunningActivity {
       });
   }
 
-  private encodeDetails(details: unknown[]): Promise<Payload[]> {
-    const { payloads, codecs } = this.runner.settings;
-    return codecs.encode(payloads.toPayloads(details));
+  private async encodeDetails(details: unknown[]): Promise<Payload[]> {
+    const { payloads, codecs, logger } = this.runner.settings;
+    const encoded = await codecs.encode(payloads.toPayloads(details));
+    checkPayloadSize(encoded, `Activity ${this.context.info.activityType} heartbeat details`, this.runner.limits, logger);
+    return encoded;
   }
 
   /** Details recorded but never sent: they go with the attempt's outcome (not throttled). */
@@ -161,6 +160,10 @@ export class ActivityTaskRunner {
   private readonly running = new Map<string, RunningActivity>();
   /** Set when this worker also runs the workflows of its task queue (eager workflow tasks). */
   eagerWorkflowTasks?: EagerWorkflowTasks;
+
+  get limits(): Engine['limits'] {
+    return this.engine.limits;
+  }
 
   constructor(
     private readonly engine: Engine,
@@ -249,7 +252,7 @@ export class ActivityTaskRunner {
       const reply = await this.engine.completeActivityTask(
         task,
         workerId,
-        await this.encodeOutcome(outcome),
+        await this.encodeOutcome(outcome, activity.activityType),
         await running.takeUnsentDetails(),
         eager && { identity: this.settings.identity, seenEventId: eager.seenEventId(task.runId) },
       );
@@ -265,15 +268,32 @@ export class ActivityTaskRunner {
     eager?.release();
   }
 
-  private async encodeOutcome(outcome: ActivityOutcome): Promise<ActivityOutcome> {
-    const { codecs } = this.settings;
-    switch (outcome.kind) {
-      case 'completed':
-        return { kind: 'completed', result: await codecs.encode(outcome.result) };
-      case 'canceled':
-        return { kind: 'canceled', details: await codecs.encode(outcome.details) };
-      case 'failed':
-        return { ...outcome, failure: await codecs.encodeFailure(outcome.failure) };
+  /**
+   * The outcome as stored: encoded by the codecs and within the payload limit. A result or
+   * failure over the limit becomes a non-retryable failure saying so, as Temporal's server does.
+   */
+  private async encodeOutcome(outcome: ActivityOutcome, activityType: string): Promise<ActivityOutcome> {
+    const { codecs, failures, logger } = this.settings;
+    const limits = this.engine.limits;
+    try {
+      switch (outcome.kind) {
+        case 'completed': {
+          const result = await codecs.encode(outcome.result);
+          checkPayloadSize(result, `Activity ${activityType} result`, limits, logger);
+          return { kind: 'completed', result };
+        }
+        case 'canceled':
+          return { kind: 'canceled', details: await codecs.encode(outcome.details) };
+        case 'failed': {
+          const failure = await codecs.encodeFailure(outcome.failure);
+          checkPayloadSize(failure, `Activity ${activityType} failure`, limits, logger);
+          return { ...outcome, failure };
+        }
+      }
+    } catch (error) {
+      if (!(error instanceof PayloadSizeError)) throw error;
+      const failure = failures.errorToFailure(new ServerError(error.message, { nonRetryable: true }));
+      return { kind: 'failed', failure: await codecs.encodeFailure(failure), facts: failureFacts(failure) };
     }
   }
 

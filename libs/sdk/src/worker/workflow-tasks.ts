@@ -1,11 +1,12 @@
 import { EventType, WorkflowTaskFailedCause } from '@durabull/common';
-import type { CodecChain, HistoryEvent } from '@durabull/common';
+import type { CodecChain, Failure, HistoryEvent, Payload } from '@durabull/common';
 import { ReplyCode } from '@durabull/engine';
 import type { ActivityTaskJobData, ActivityTaskStart, CommandRecord, Engine, WorkflowTaskJobData, WorkflowTaskStart } from '@durabull/engine';
 import type { WorkflowDefinition } from '../definitions/workflow';
 import type { Logger } from '../logger';
 import { WorkflowRuntime, WorkflowTaskFailure } from '../workflow/runtime';
 import type { RuntimeEnvironment } from '../workflow/runtime';
+import { checkPayloadSize } from '../payload-limits';
 import { LruCache } from './lru';
 import type { Slots } from './slots';
 
@@ -85,7 +86,11 @@ export class WorkflowTaskRunner {
       const events = await codecs.decodeEvents(start.events);
       runtime ??= this.newRuntime(task.runId, events[0]);
       const commands = await runtime.runTask(events, start.now, completedEventId, identity);
-      for (const command of commands) command.attributes = await codecs.encodeEvent(command.attributes);
+      this.warnOnLongHistory(runtime);
+      for (const command of commands) {
+        command.attributes = await codecs.encodeEvent(command.attributes);
+        this.checkPayloads(command, runtime.info.workflowType);
+      }
       reserved = this.markEager(commands);
       const reply = await this.engine.completeWorkflowTask(task, {
         identity,
@@ -103,9 +108,7 @@ export class WorkflowTaskRunner {
       }
     } catch (err) {
       if (!(err instanceof WorkflowTaskFailure)) throw err;
-      const cause = err.nondeterminism
-        ? WorkflowTaskFailedCause.NON_DETERMINISTIC_ERROR
-        : WorkflowTaskFailedCause.WORKFLOW_WORKER_UNHANDLED_FAILURE;
+      const cause = err.failedCause;
       logger.warn('Workflow task failed', {
         workflowId: task.workflowId,
         runId: task.runId,
@@ -118,6 +121,34 @@ export class WorkflowTaskRunner {
     } finally {
       for (; reserved > 0; reserved--) this.eagerActivities?.release();
     }
+  }
+
+  /** Refuses a command whose payloads are over the namespace's limit (the task fails, naming it). */
+  private checkPayloads(command: CommandRecord, workflowType: string): void {
+    const attrs = command.attributes as { input?: Payload[]; result?: Payload[]; failure?: Failure; activityType?: string };
+    const checks: Array<[Payload[] | Failure | undefined, string]> = [
+      [attrs.input, `Activity ${attrs.activityType} input`],
+      [attrs.result, `Workflow ${workflowType} result`],
+      [attrs.failure, `Workflow ${workflowType} failure`],
+    ];
+    for (const [value, what] of checks) {
+      if (!value) continue;
+      try {
+        checkPayloadSize(value, what, this.engine.limits, this.settings.logger);
+      } catch (error) {
+        throw new WorkflowTaskFailure(error, WorkflowTaskFailedCause.PAYLOADS_TOO_LARGE);
+      }
+    }
+  }
+
+  private warnOnLongHistory(runtime: WorkflowRuntime): void {
+    const { historyEventsWarning, historyEvents } = this.engine.limits;
+    if (runtime.historyWarned || historyEventsWarning === 0 || runtime.info.historyLength < historyEventsWarning) return;
+    runtime.historyWarned = true;
+    this.settings.logger.warn(
+      `Workflow history has ${runtime.info.historyLength} events; the run is terminated when it reaches ${historyEvents}`,
+      { workflowId: runtime.info.workflowId, runId: runtime.info.runId, workflowType: runtime.info.workflowType },
+    );
   }
 
   /** Flags the scheduled activities this worker can start itself; returns how many slots it took. */
@@ -164,7 +195,7 @@ export class WorkflowTaskRunner {
 
   private newRuntime(runId: string, first: HistoryEvent | undefined): WorkflowRuntime {
     if (first?.eventType !== EventType.WorkflowExecutionStarted) {
-      throw new WorkflowTaskFailure(new Error(`History of run ${runId} does not begin with WorkflowExecutionStarted`), false);
+      throw new WorkflowTaskFailure(new Error(`History of run ${runId} does not begin with WorkflowExecutionStarted`));
     }
     const workflowType = (first.attributes as { workflowType: string }).workflowType;
     const definition = this.workflows.get(workflowType);
@@ -172,7 +203,6 @@ export class WorkflowTaskRunner {
       const known = [...this.workflows.keys()].sort().join(', ') || '(none)';
       throw new WorkflowTaskFailure(
         new Error(`Workflow class ${workflowType} is not registered on this worker, available workflows: ${known}`),
-        false,
       );
     }
     return new WorkflowRuntime(definition, first, runId, this.env);

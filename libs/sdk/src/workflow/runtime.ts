@@ -7,6 +7,7 @@ import {
   EventType,
   NondeterminismError,
   RetryState,
+  WorkflowTaskFailedCause,
   decodeAndValidateSync,
   isCancellation,
   validateValue,
@@ -81,13 +82,20 @@ const COMMAND_EVENT: Record<Command['kind'], EventType> = {
 };
 const COMMAND_EVENTS = new Set<string>(Object.values(COMMAND_EVENT));
 
-/** Raised by a workflow task that cannot complete: its cause decides the WorkflowTaskFailed cause. */
+/** Raised by a workflow task that cannot complete, with the WorkflowTaskFailed cause to record. */
 export class WorkflowTaskFailure extends Error {
+  readonly failedCause: WorkflowTaskFailedCause;
+
   constructor(
     override readonly cause: unknown,
-    readonly nondeterminism: boolean,
+    failedCause?: WorkflowTaskFailedCause,
   ) {
     super(cause instanceof Error ? cause.message : String(cause));
+    this.failedCause =
+      failedCause ??
+      (cause instanceof NondeterminismError
+        ? WorkflowTaskFailedCause.NON_DETERMINISTIC_ERROR
+        : WorkflowTaskFailedCause.WORKFLOW_WORKER_UNHANDLED_FAILURE);
   }
 }
 
@@ -119,6 +127,8 @@ export class WorkflowRuntime {
   replaying = false;
   cancelRequested = false;
   closed = false;
+  /** Whether the worker warned already that this run's history is long. */
+  historyWarned = false;
 
   private now = 0;
   private readonly prng: Prng;
@@ -192,7 +202,7 @@ export class WorkflowRuntime {
       }
       await this.activate(taskStartTime, false);
     } catch (err) {
-      throw err instanceof WorkflowTaskFailure ? err : new WorkflowTaskFailure(err, err instanceof NondeterminismError);
+      throw err instanceof WorkflowTaskFailure ? err : new WorkflowTaskFailure(err);
     }
     const commands = this.pending;
     this.pending = [];
@@ -315,7 +325,7 @@ export class WorkflowRuntime {
     if (this.taskFailure !== undefined) {
       const failure = this.taskFailure;
       this.taskFailure = undefined;
-      throw new WorkflowTaskFailure(failure, failure instanceof NondeterminismError);
+      throw new WorkflowTaskFailure(failure);
     }
     if (replaying) {
       this.unmatched.push(...this.pending);

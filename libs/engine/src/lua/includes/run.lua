@@ -48,7 +48,7 @@ end
 -- The run's scalar fields are read with one HMGET on first use and written back with one HSET
 -- when the script replies: a transition costs two hash commands, however many fields it touches.
 local FIELDS = { 'status', 'last', 'wid', 'type', 'tq', 'start', 'close', 'wfto', 'wft', 'wtok', 'watt', 'wsch',
-  'wstd', 'wst', 'wsct', 'wq', 'sticky', 'stto', 'creq', 'nbuf', 'rdl' }
+  'wstd', 'wst', 'wsct', 'wq', 'sticky', 'stto', 'creq', 'nbuf', 'rdl', 'hsz', 'mxe', 'mxb' }
 local state, dirty = nil, {}
 local function load_state()
   state = {}
@@ -129,6 +129,7 @@ local function remove_deadline(member) redis.call('ZREM', K_DEADLINES, member) e
 local function append(etype, ts, attrs)
   local id = getn('last') + 1
   set('last', id)
+  set('hsz', getn('hsz') + #attrs)
   redis.call('XADD', K_HIST, id .. '-0', 't', etype, 'ts', jint(ts), 'a', attrs)
   return id
 end
@@ -459,7 +460,23 @@ local function close_run(status, etype, attrs)
   redis.call('PUBLISH', CHANNEL .. ':closed', RUN_ID)
 end
 
+-- A history that reached the namespace's limits (events or bytes) stops growing: the run is
+-- terminated, as Temporal's server does.
+local function enforce_history_limits()
+  if not dirty['last'] or not running() then return end
+  local reason
+  if getn('mxe') > 0 and getn('last') >= getn('mxe') then
+    reason = 'Workflow history count exceeds limit.'
+  elseif getn('mxb') > 0 and getn('hsz') >= getn('mxb') then
+    reason = 'Workflow history size exceeds limit.'
+  end
+  if reason then
+    close_run('TERMINATED', 'WorkflowExecutionTerminated', jobj('reason', jstr(reason), 'details', '[]', 'identity', '"durabull"'))
+  end
+end
+
 local function reply(code, ...)
+  enforce_history_limits()
   flush_state()
   return { code, jint(NOW), DISPATCH, WITHDRAW, ... }
 end
