@@ -111,3 +111,20 @@ export enum WorkflowTaskFailedCause {
   /** A payload the task produced is over the size limit (2 MiB). */
   PAYLOADS_TOO_LARGE = 'PAYLOADS_TOO_LARGE',
 }
+
+/** The events that close a run: nothing follows one of them in a history. */
+export const WORKFLOW_CLOSE_EVENT_TYPES: ReadonlySet<string> = new Set<string>([
+  EventType.WorkflowExecutionCompleted,
+  EventType.WorkflowExecutionFailed,
+  EventType.WorkflowExecutionCanceled,
+  EventType.WorkflowExecutionTerminated,
+  EventType.WorkflowExecutionTimedOut,
+]);
+
+/** The events that close an activity. */
+export const ACTIVITY_CLOSE_EVENT_TYPES: ReadonlySet<string> = new Set<string>([
+  EventType.ActivityTaskCompleted,
+  EventType.ActivityTaskFailed,
+  EventType.ActivityTaskTimedOut,
+  EventType.ActivityTaskCanceled,
+]);

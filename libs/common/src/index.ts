@@ -15,11 +15,13 @@
  */
 
 export {
+  ACTIVITY_CLOSE_EVENT_TYPES,
   ActivityCancellationType,
   EventType,
   RetryState,
   TimeoutType,
   WorkflowExecutionStatus,
+  WORKFLOW_CLOSE_EVENT_TYPES,
   WorkflowTaskFailedCause,
 } from './enums';
 

@@ -58,6 +58,7 @@ export { ConsoleLogger } from './logger';
 export type { LogLevel, Logger } from './logger';
 
 export {
+  ACTIVITY_CLOSE_EVENT_TYPES,
   ActivityCancellationType,
   ActivityError,
   AesGcmEncryptionCodec,
@@ -75,6 +76,7 @@ export {
   TerminatedError,
   TimeoutError,
   TimeoutType,
+  WORKFLOW_CLOSE_EVENT_TYPES,
   WorkflowAlreadyStartedError,
   WorkflowExecutionStatus,
   WorkflowFailureError,

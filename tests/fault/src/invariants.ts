@@ -1,19 +1,5 @@
-import { EventType } from '@durabull/sdk';
+import { ACTIVITY_CLOSE_EVENT_TYPES, EventType, WORKFLOW_CLOSE_EVENT_TYPES } from '@durabull/sdk';
 import type { HistoryEvent } from '@durabull/sdk';
-
-const CLOSE_EVENTS = new Set<string>([
-  EventType.WorkflowExecutionCompleted,
-  EventType.WorkflowExecutionFailed,
-  EventType.WorkflowExecutionCanceled,
-  EventType.WorkflowExecutionTerminated,
-  EventType.WorkflowExecutionTimedOut,
-]);
-const ACTIVITY_CLOSE_EVENTS = new Set<string>([
-  EventType.ActivityTaskCompleted,
-  EventType.ActivityTaskFailed,
-  EventType.ActivityTaskTimedOut,
-  EventType.ActivityTaskCanceled,
-]);
 
 /**
  * What must hold for every history, whatever crashed while it was written. Returns the
@@ -24,14 +10,14 @@ export function historyViolations(history: HistoryEvent[]): string[] {
   history.forEach((event, i) => {
     if (event.eventId !== i + 1) problems.push(`event at position ${i + 1} has id ${event.eventId} (ids must be 1, 2, 3, ... without gaps)`);
   });
-  const closeAt = history.findIndex((e) => CLOSE_EVENTS.has(e.eventType));
+  const closeAt = history.findIndex((e) => WORKFLOW_CLOSE_EVENT_TYPES.has(e.eventType));
   if (closeAt >= 0 && closeAt !== history.length - 1) {
     problems.push(`${history.length - 1 - closeAt} event(s) after the close event ${history[closeAt]!.eventType}`);
   }
   const closes = new Map<number, number>();
   history.forEach((event, i) => {
     const attrs = event.attributes as { scheduledEventId?: number; startedEventId?: number };
-    if (ACTIVITY_CLOSE_EVENTS.has(event.eventType)) {
+    if (ACTIVITY_CLOSE_EVENT_TYPES.has(event.eventType)) {
       const scheduled = attrs.scheduledEventId!;
       closes.set(scheduled, (closes.get(scheduled) ?? 0) + 1);
       if (history[scheduled - 1]?.eventType !== EventType.ActivityTaskScheduled) {
@@ -46,7 +32,7 @@ export function historyViolations(history: HistoryEvent[]): string[] {
     }
     if (event.eventType === EventType.ActivityTaskStarted) {
       const next = history[i + 1];
-      if (!next || !ACTIVITY_CLOSE_EVENTS.has(next.eventType)) {
+      if (!next || !ACTIVITY_CLOSE_EVENT_TYPES.has(next.eventType)) {
         problems.push(`ActivityTaskStarted ${event.eventId} is not followed by its close event`);
       }
     }

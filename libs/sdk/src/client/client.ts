@@ -10,6 +10,7 @@ import {
   TerminatedError,
   TimeoutError,
   TimeoutType,
+  WORKFLOW_CLOSE_EVENT_TYPES,
   WorkflowAlreadyStartedError,
   WorkflowExecutionStatus,
   WorkflowFailureError,
@@ -111,14 +112,6 @@ type WorkflowClass = new () => object;
 type RunMethodOf<C> = C extends new () => infer I ? { [K in keyof I]: I[K] extends (...args: any[]) => any ? I[K] : never }[keyof I] : never;
 type WorkflowArgs<C> = RunMethodOf<C> extends (...args: infer A) => any ? A : unknown[];
 type WorkflowResult<C> = RunMethodOf<C> extends (...args: any[]) => infer R ? Awaited<R> : unknown;
-
-const CLOSE_EVENTS = new Set<string>([
-  EventType.WorkflowExecutionCompleted,
-  EventType.WorkflowExecutionFailed,
-  EventType.WorkflowExecutionCanceled,
-  EventType.WorkflowExecutionTerminated,
-  EventType.WorkflowExecutionTimedOut,
-]);
 
 const START_OPTIONS = new Set(['id', 'taskQueue', 'executionTimeout', 'runTimeout', 'taskTimeout', 'args']);
 const MAX_TASK_TIMEOUT = 120_000;
@@ -401,7 +394,7 @@ export class WorkflowHandle<R = unknown> {
         // Redis is unreachable fails here at once, while a restart during the wait only delays it.
         let last = await this.client.engine.lastEvent(ref);
         if (!last) throw new WorkflowNotFoundError(this.workflowId, ref.runId);
-        if (!CLOSE_EVENTS.has(last.eventType)) {
+        if (!WORKFLOW_CLOSE_EVENT_TYPES.has(last.eventType)) {
           await watch.closed;
           last = (await this.client.engine.lastEvent(ref))!;
         }
