@@ -37,7 +37,10 @@ export interface ClientOptions {
    * 'redis://127.0.0.1:6379'
    */
   redis?: RedisConnectionOption;
-  /** Namespace: runs, queues and keys of different namespaces never meet. @default 'default' */
+  /**
+   * Namespace: runs, queues and keys of different namespaces never meet.
+   * @default process.env.DURABULL_NAMESPACE, else 'default'
+   */
   namespace?: string;
   /** Prefix of every Redis key Durabull writes. @default 'durabull' */
   prefix?: string;
@@ -145,7 +148,7 @@ export class Client {
     const connection = RedisConnection.from(options.redis);
     try {
       const engine = await Engine.open(connection.client, {
-        namespace: options.namespace ?? 'default',
+        namespace: options.namespace ?? process.env['DURABULL_NAMESPACE'] ?? 'default',
         prefix: options.prefix,
         shards: options.shards,
         limits: options.limits,
