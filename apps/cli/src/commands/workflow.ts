@@ -1,0 +1,322 @@
+// `durabull workflow ...`: start, execute, describe, show, list, count, result, cancel, terminate.
+import { EventType, WorkflowExecutionStatus, WorkflowNotFoundError, formatHistoryTable } from '@durabull/sdk';
+import type { Client, HistoryEvent, WorkflowHistory, WorkflowListFilter } from '@durabull/sdk';
+import type { CommandSpec, OptionSpec, OptionValues } from '../command';
+import { optionalPositiveInteger, optionalString, parseJsonOption, requiredString } from '../command';
+import type { CommandContext } from '../context';
+import { UsageError } from '../errors';
+import { describeExecution, executionsTable, followHeader, followLine, formatKeyValues } from '../output';
+
+const CLOSE_EVENTS = new Set<string>([
+  EventType.WorkflowExecutionCompleted,
+  EventType.WorkflowExecutionFailed,
+  EventType.WorkflowExecutionCanceled,
+  EventType.WorkflowExecutionTerminated,
+  EventType.WorkflowExecutionTimedOut,
+]);
+
+/** How long one XREAD of `show --follow` blocks before it checks the run still exists. */
+const FOLLOW_BLOCK_MS = 5_000;
+
+const ID: Record<string, OptionSpec> = {
+  id: { type: 'string', value: '<workflowId>', description: 'workflow id' },
+};
+const RUN_ID: Record<string, OptionSpec> = {
+  'run-id': { type: 'string', value: '<runId>', description: 'a run of the workflow id (default: its current or latest run)' },
+};
+const START_OPTIONS: Record<string, OptionSpec> = {
+  type: { type: 'string', value: '<WorkflowType>', description: 'workflow type (the @WorkflowDefn name)' },
+  'task-queue': { type: 'string', value: '<queue>', description: 'task queue whose workers run the workflow' },
+  ...ID,
+  input: { type: 'string', value: '<JSON>', description: 'the workflow argument, as JSON (one argument)' },
+  args: { type: 'string', value: '<JSON array>', description: 'the workflow arguments, as a JSON array (zero or several)' },
+  'task-timeout': { type: 'string', value: '<duration>', description: 'workflow task timeout, e.g. 10s (default 10s, at most 120s)' },
+  'execution-timeout': { type: 'string', value: '<duration>', description: 'timeout of the whole execution, e.g. 1h (default: none)' },
+  'run-timeout': { type: 'string', value: '<duration>', description: 'timeout of one run (default: the execution timeout)' },
+};
+const FILTER_OPTIONS: Record<string, OptionSpec> = {
+  status: { type: 'string', value: '<status>', description: `only runs in this status: ${Object.values(WorkflowExecutionStatus).join(', ')}` },
+  type: { type: 'string', value: '<WorkflowType>', description: 'only runs of this workflow type' },
+  'task-queue': { type: 'string', value: '<queue>', description: 'only runs on this task queue' },
+};
+
+/** The `{ workflowId, runId }` a command acts on: `--run-id`, else the id's current run. */
+async function resolveRun(client: Client, workflowId: string, runId: string | undefined): Promise<{ workflowId: string; runId: string }> {
+  if (runId !== undefined) return { workflowId, runId };
+  const description = await client.getWorkflowHandle(workflowId).describe();
+  return { workflowId, runId: description.runId };
+}
+
+function startArguments(values: OptionValues): unknown[] {
+  const input = parseJsonOption(values, 'input');
+  const args = parseJsonOption(values, 'args');
+  if (input && args) throw new UsageError('give either --input or --args, not both');
+  if (args) {
+    if (!Array.isArray(args.value)) throw new UsageError(`--args must be a JSON array, got ${JSON.stringify(args.value)}`);
+    return args.value;
+  }
+  return input ? [input.value] : [];
+}
+
+async function startWorkflow(ctx: CommandContext, values: OptionValues, command: CommandSpec) {
+  const workflowType = requiredString(values, 'type', command);
+  const taskQueue = requiredString(values, 'task-queue', command);
+  const id = requiredString(values, 'id', command);
+  const args = startArguments(values);
+  const client = await ctx.client();
+  return client.startWorkflow(workflowType, {
+    id,
+    taskQueue,
+    args,
+    taskTimeout: optionalString(values, 'task-timeout'),
+    executionTimeout: optionalString(values, 'execution-timeout'),
+    runTimeout: optionalString(values, 'run-timeout'),
+  });
+}
+
+const start: CommandSpec = {
+  words: ['workflow', 'start'],
+  summary: 'start a workflow and print its workflow id and run id',
+  usage: '--type <WorkflowType> --task-queue <queue> --id <workflowId> [--input <JSON> | --args <JSON array>] [options]',
+  options: START_OPTIONS,
+  details: `Example:\n  durabull workflow start --type YourWorkflow --task-queue hello --id greet-1 --input '"World"'`,
+  async run(ctx, values) {
+    const handle = await startWorkflow(ctx, values, this);
+    if (ctx.json) ctx.outJson({ workflowId: handle.workflowId, runId: handle.runId });
+    else ctx.out(formatKeyValues([['WorkflowId', handle.workflowId], ['RunId', handle.runId ?? '']]));
+    return 0;
+  },
+};
+
+const execute: CommandSpec = {
+  words: ['workflow', 'execute'],
+  summary: 'start a workflow, wait for it to close and print its result (exit code 1 when it did not complete)',
+  usage: start.usage,
+  options: START_OPTIONS,
+  details: `Example:\n  durabull workflow execute --type YourWorkflow --task-queue hello --id greet-2 --input '"World"'`,
+  async run(ctx, values) {
+    const handle = await startWorkflow(ctx, values, this);
+    const runId = handle.runId ?? '';
+    // Ids first, so they are known while the workflow runs. Keys padded to the longest, WorkflowId.
+    if (!ctx.json) ctx.out(formatKeyValues([['WorkflowId', handle.workflowId], ['RunId', runId]]));
+    const result = await ctx.untilInterrupted(handle.result());
+    if (ctx.json) ctx.outJson({ workflowId: handle.workflowId, runId, status: WorkflowExecutionStatus.COMPLETED, result: result ?? null });
+    else ctx.out(`${'Result'.padEnd('WorkflowId'.length)}  ${JSON.stringify(result ?? null)}`);
+    return 0;
+  },
+};
+
+const describe: CommandSpec = {
+  words: ['workflow', 'describe'],
+  summary: 'print the status and facts of a workflow run',
+  usage: '--id <workflowId> [--run-id <runId>]',
+  options: { ...ID, ...RUN_ID },
+  async run(ctx, values) {
+    const client = await ctx.client();
+    const handle = client.getWorkflowHandle(requiredString(values, 'id', this), optionalString(values, 'run-id'));
+    const description = await handle.describe();
+    if (ctx.json) ctx.outJson(description);
+    else ctx.out(describeExecution(description));
+    return 0;
+  },
+};
+
+const result: CommandSpec = {
+  words: ['workflow', 'result'],
+  summary: 'wait for a workflow run to close and print its result (exit code 1 when it did not complete)',
+  usage: '--id <workflowId> [--run-id <runId>]',
+  options: { ...ID, ...RUN_ID },
+  async run(ctx, values) {
+    const client = await ctx.client();
+    const ref = await resolveRun(client, requiredString(values, 'id', this), optionalString(values, 'run-id'));
+    const value = await ctx.untilInterrupted(client.getWorkflowHandle(ref.workflowId, ref.runId).result());
+    if (ctx.json) ctx.outJson({ ...ref, status: WorkflowExecutionStatus.COMPLETED, result: value ?? null });
+    else ctx.out(JSON.stringify(value ?? null));
+    return 0;
+  },
+};
+
+const cancel: CommandSpec = {
+  words: ['workflow', 'cancel'],
+  summary: 'request cancellation of a running workflow (its code may clean up)',
+  usage: '--id <workflowId> [--run-id <runId>] [--reason <text>]',
+  options: { ...ID, ...RUN_ID, reason: { type: 'string', value: '<text>', description: 'why, recorded in history' } },
+  async run(ctx, values) {
+    const client = await ctx.client();
+    const ref = await resolveRun(client, requiredString(values, 'id', this), optionalString(values, 'run-id'));
+    await client.getWorkflowHandle(ref.workflowId, ref.runId).cancel(optionalString(values, 'reason') ?? '');
+    if (ctx.json) ctx.outJson({ ...ref, cancelRequested: true });
+    else ctx.out(`Requested cancellation of workflow ${JSON.stringify(ref.workflowId)} (run ${ref.runId})`);
+    return 0;
+  },
+};
+
+const terminate: CommandSpec = {
+  words: ['workflow', 'terminate'],
+  summary: 'end a running workflow at once (no workflow code runs)',
+  usage: '--id <workflowId> [--run-id <runId>] [--reason <text>]',
+  options: { ...ID, ...RUN_ID, reason: { type: 'string', value: '<text>', description: 'why, recorded in history' } },
+  async run(ctx, values) {
+    const client = await ctx.client();
+    const ref = await resolveRun(client, requiredString(values, 'id', this), optionalString(values, 'run-id'));
+    await client.getWorkflowHandle(ref.workflowId, ref.runId).terminate(optionalString(values, 'reason') ?? '');
+    if (ctx.json) ctx.outJson({ ...ref, terminated: true });
+    else ctx.out(`Terminated workflow ${JSON.stringify(ref.workflowId)} (run ${ref.runId})`);
+    return 0;
+  },
+};
+
+const show: CommandSpec = {
+  words: ['workflow', 'show'],
+  summary: "print a run's history as a table; --follow streams new events until the run closes",
+  usage: '--id <workflowId> [--run-id <runId>] [--follow] [--output json]',
+  options: {
+    ...ID,
+    ...RUN_ID,
+    follow: { type: 'boolean', short: 'f', description: 'keep printing events as they are appended, until the run closes' },
+  },
+  details: [
+    'With --output json it prints the history file the Replayer accepts: { workflowId, runId, events }',
+    '(with --follow: one event per line, as JSON, as they are appended).',
+    '',
+    'Example:',
+    '  durabull workflow show --id greet-1 --output json > greet-1.json',
+  ].join('\n'),
+  async run(ctx, values) {
+    const client = await ctx.client();
+    const ref = await resolveRun(client, requiredString(values, 'id', this), optionalString(values, 'run-id'));
+    const events = await client.getWorkflowHandle(ref.workflowId, ref.runId).fetchHistory();
+    if (values['follow'] === true) return follow(ctx, client, ref, events);
+    if (ctx.json) ctx.outJson({ workflowId: ref.workflowId, runId: ref.runId, events } satisfies WorkflowHistory);
+    else ctx.out(formatHistoryTable(events));
+    return 0;
+  },
+};
+
+type StreamEntry = [id: string, fields: string[]];
+
+/** A history stream entry as a HistoryEvent (entry id `<eventId>-0`; fields t, ts, a), as the engine reads it. */
+function toHistoryEvent([id, fields]: StreamEntry): HistoryEvent {
+  const values: Record<string, string> = {};
+  for (let i = 0; i + 1 < fields.length; i += 2) values[fields[i]!] = fields[i + 1]!;
+  return {
+    eventId: Number(id.slice(0, id.indexOf('-'))),
+    eventTime: new Date(Number(values['ts'])).toISOString(),
+    eventType: values['t'] as EventType,
+    attributes: JSON.parse(values['a'] ?? '{}') as Record<string, unknown>,
+  };
+}
+
+/** Prints `events`, then every event appended to the run's history stream, until its close event. */
+async function follow(ctx: CommandContext, client: Client, ref: { workflowId: string; runId: string }, events: HistoryEvent[]): Promise<number> {
+  const print = (event: HistoryEvent) => (ctx.json ? ctx.out(JSON.stringify(event)) : ctx.out(followLine(event)));
+  if (!ctx.json) ctx.out(followHeader());
+  events.forEach(print);
+  let last = events.at(-1);
+  if (last && CLOSE_EVENTS.has(last.eventType)) return 0;
+
+  // A connection of its own: XREAD BLOCK holds it while it waits.
+  const reader = client.connection.duplicate();
+  let readerError: unknown;
+  reader.on('error', (error: unknown) => {
+    readerError = error;
+  });
+  const key = client.engine.keys.run(ref.workflowId, ref.runId).history;
+  const signal = ctx.io.signal;
+  const onAbort = () => reader.disconnect();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    while (!signal?.aborted) {
+      let reply: Array<[string, StreamEntry[]]> | null;
+      try {
+        reply = (await reader.xread('BLOCK', FOLLOW_BLOCK_MS, 'STREAMS', key, `${last?.eventId ?? 0}-0`)) as Array<[string, StreamEntry[]]> | null;
+      } catch (error) {
+        if (signal?.aborted) break;
+        throw ctx.unreachable(readerError ?? error) ?? error;
+      }
+      if (!reply) {
+        // Nothing new for a while: stop if the run is gone (its namespace was purged).
+        if ((await reader.exists(key)) === 0) throw new WorkflowNotFoundError(ref.workflowId, ref.runId);
+        continue;
+      }
+      for (const [, entries] of reply) {
+        for (const entry of entries) {
+          last = toHistoryEvent(entry);
+          print(last);
+          if (CLOSE_EVENTS.has(last.eventType)) return 0;
+        }
+      }
+    }
+    return 0; // Ctrl-C: the user stopped following
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    reader.disconnect();
+  }
+}
+
+function listFilter(values: OptionValues): WorkflowListFilter {
+  const statusText = optionalString(values, 'status');
+  let status: WorkflowExecutionStatus | undefined;
+  if (statusText !== undefined) {
+    status = Object.values(WorkflowExecutionStatus).find((s) => s === statusText.toUpperCase());
+    if (!status) {
+      throw new UsageError(`--status must be one of ${Object.values(WorkflowExecutionStatus).join(', ')}, got ${JSON.stringify(statusText)}`);
+    }
+  }
+  const filter: WorkflowListFilter = {};
+  if (status) filter.status = status;
+  const workflowType = optionalString(values, 'type');
+  if (workflowType !== undefined) filter.workflowType = workflowType;
+  const taskQueue = optionalString(values, 'task-queue');
+  if (taskQueue !== undefined) filter.taskQueue = taskQueue;
+  return filter;
+}
+
+const list: CommandSpec = {
+  words: ['workflow', 'list'],
+  summary: 'list workflow runs, newest first, a page at a time',
+  usage: '[--status <status>] [--type <WorkflowType>] [--task-queue <queue>] [--page-size <n>] [--page-token <token> | --all]',
+  options: {
+    ...FILTER_OPTIONS,
+    'page-size': { type: 'string', value: '<n>', description: 'runs per page, 1 to 10000 (default 100)' },
+    'page-token': { type: 'string', value: '<token>', description: 'the page after the one that printed this token' },
+    all: { type: 'boolean', description: 'every page' },
+  },
+  details: 'With --output json it prints { executions, nextPageToken }.',
+  async run(ctx, values) {
+    const filter = listFilter(values);
+    const pageSize = optionalPositiveInteger(values, 'page-size', 10_000) ?? 100;
+    const client = await ctx.client();
+    let pageToken = optionalString(values, 'page-token');
+    const executions = [];
+    do {
+      const page = await client.listWorkflowsPage(filter, { pageSize, pageToken });
+      executions.push(...page.executions);
+      pageToken = page.nextPageToken;
+    } while (values['all'] === true && pageToken !== undefined);
+    if (ctx.json) {
+      ctx.outJson({ executions, nextPageToken: pageToken ?? null });
+    } else {
+      ctx.out(executions.length > 0 ? executionsTable(executions) : 'No workflow runs.');
+      if (pageToken !== undefined) ctx.out(`\nNext page: --page-token ${pageToken}`);
+    }
+    return 0;
+  },
+};
+
+const count: CommandSpec = {
+  words: ['workflow', 'count'],
+  summary: 'count workflow runs',
+  usage: '[--status <status>] [--type <WorkflowType>] [--task-queue <queue>]',
+  options: FILTER_OPTIONS,
+  async run(ctx, values) {
+    const filter = listFilter(values);
+    const client = await ctx.client();
+    const total = await client.countWorkflows(filter);
+    if (ctx.json) ctx.outJson({ count: total });
+    else ctx.out(String(total));
+    return 0;
+  },
+};
+
+export const workflowCommands: CommandSpec[] = [start, execute, describe, show, list, count, result, cancel, terminate];
