@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Client, Worker } from '@durabull/sdk';
 import type { ClientOptions, WorkerOptions } from '@durabull/sdk';
+import { describeRedisFromEnvironment, redisFromEnvironment } from './redis-from-environment';
 
 /** Options of {@link TestEnvironment.create}. */
 export interface TestEnvironmentOptions extends Omit<ClientOptions, 'namespace'> {
@@ -9,8 +10,10 @@ export interface TestEnvironmentOptions extends Omit<ClientOptions, 'namespace'>
 }
 
 /**
- * A client on a fresh namespace of a real Redis (`REDIS_URL`, else 127.0.0.1:6379). There is no
- * fallback: when Redis cannot be reached, `create()` fails with the connection error.
+ * A client on a fresh namespace of a real Redis: the `redis` option, else the Redis Cluster of
+ * `DURABULL_TEST_REDIS_CLUSTER`, else `REDIS_URL`, else 127.0.0.1:6379 (see
+ * {@link redisFromEnvironment}). There is no fallback: when Redis cannot be reached, `create()`
+ * fails with the connection error.
  */
 export class TestEnvironment {
   private readonly workers: Worker[] = [];
@@ -23,14 +26,16 @@ export class TestEnvironment {
 
   static async create(options: TestEnvironmentOptions = {}): Promise<TestEnvironment> {
     const namespace = options.namespace ?? `test-${randomBytes(6).toString('hex')}`;
-    const client = await Client.connect({ ...options, namespace });
+    const redis = options.redis ?? redisFromEnvironment();
+    const client = await Client.connect({ ...options, redis, namespace });
     try {
       await client.redis.ping();
     } catch (error) {
       await client.close();
-      throw new Error(`Durabull tests need Redis (REDIS_URL or 127.0.0.1:6379): ${(error as Error).message}`);
+      const target = options.redis === undefined ? describeRedisFromEnvironment() : 'the given redis option';
+      throw new Error(`Durabull tests need Redis, and ${target} did not answer: ${(error as Error).message}`);
     }
-    return new TestEnvironment(client, { ...options, namespace });
+    return new TestEnvironment(client, { ...options, redis, namespace });
   }
 
   get namespace(): string {
@@ -44,9 +49,12 @@ export class TestEnvironment {
     return worker;
   }
 
-  /** Another client on the same namespace (another process, say), closed by {@link teardown}. */
-  async newClient(): Promise<Client> {
-    const client = await Client.connect({ ...this.options });
+  /**
+   * Another client on the same namespace (another process, say), closed by {@link teardown};
+   * `options` override this environment's (a different data converter, say).
+   */
+  async newClient(options: Omit<TestEnvironmentOptions, 'namespace'> = {}): Promise<Client> {
+    const client = await Client.connect({ ...this.options, ...options });
     this.clients.push(client);
     return client;
   }
