@@ -42,7 +42,10 @@ export function inActivity(): boolean {
   return inActivityContext();
 }
 
-/** A logger that adds the activity's ids to each entry. */
+/**
+ * A logger that adds the activity's ids to each entry (`activityId`, `activityType`, `attempt`,
+ * `workflowId`, `runId`, `workflowType`) and writes to the worker's `logger`.
+ */
 export const logger: Logger = {
   debug: (message, attributes) => withIds('debug', message, attributes),
   info: (message, attributes) => withIds('info', message, attributes),
@@ -52,6 +55,6 @@ export const logger: Logger = {
 
 function withIds(level: keyof Logger, message: string, attributes?: Record<string, unknown>): void {
   const context = currentActivityContext('logger');
-  const { activityId, activityType, attempt, workflowId, workflowRunId } = context.info;
-  context.logger[level](message, { activityId, activityType, attempt, workflowId, runId: workflowRunId, ...attributes });
+  const { activityId, activityType, attempt, workflowId, workflowRunId, workflowType } = context.info;
+  context.logger[level](message, { activityId, activityType, attempt, workflowId, runId: workflowRunId, workflowType, ...attributes });
 }

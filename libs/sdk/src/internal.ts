@@ -1,0 +1,9 @@
+/**
+ * `@durabull/sdk/internal`: pieces of the SDK that other Durabull packages build on (the testing
+ * kit's `ActivityEnvironment`). Not part of the stable API: application code should use
+ * `@durabull/sdk` and `@durabull/testing` instead.
+ *
+ * @packageDocumentation
+ */
+export { ActivityContext } from './activity/context';
+export type { ActivityInfo, CancellationReason } from './activity/context';
