@@ -18,3 +18,5 @@
 export { TestEnvironment } from './test-environment';
 export type { TestEnvironmentOptions } from './test-environment';
 export { REDIS_CLUSTER_ENV, describeRedisFromEnvironment, parseClusterNodes, redisFromEnvironment } from './redis-from-environment';
+export { ActivityEnvironment } from './activity-environment';
+export type { ActivityEnvironmentOptions, SimulatedCancellationReason } from './activity-environment';
