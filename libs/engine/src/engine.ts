@@ -77,6 +77,11 @@ export interface WorkflowTaskStart {
   startedEventId: number;
   /** Redis time at the start: the workflow's `now()` for this task. */
   now: number;
+  /**
+   * Redis time (ms) the task became due: when it was scheduled, or when its retry backoff ended.
+   * `now - scheduledTime` is its schedule-to-start latency (0 for a task taken eagerly).
+   */
+  scheduledTime: number;
   /** History after the event id the worker already holds. */
   events: HistoryEvent[];
 }
@@ -227,8 +232,14 @@ export class Engine {
   ): Promise<WorkflowTaskStart | undefined> {
     const reply = await this.transition('startWorkflowTask', ref, [ref.token, ref.queue, identity, seenEventId]);
     if (reply.code !== ReplyCode.Ok) return undefined;
-    const [attempt, startedEventId, entries] = reply.extra as [string, string, StreamEntry[]];
-    return { attempt: Number(attempt), startedEventId: Number(startedEventId), now: reply.now, events: entries.map(toHistoryEvent) };
+    const [attempt, startedEventId, entries, scheduledTime] = reply.extra as [string, string, StreamEntry[], string];
+    return {
+      attempt: Number(attempt),
+      startedEventId: Number(startedEventId),
+      now: reply.now,
+      scheduledTime: Number(scheduledTime) || reply.now,
+      events: entries.map(toHistoryEvent),
+    };
   }
 
   /**
@@ -319,6 +330,8 @@ export class Engine {
         attempt: Number(task[1]),
         startedEventId: Number(task[2]),
         now: reply.now,
+        // Scheduled and taken in the same script: no time in a queue.
+        scheduledTime: reply.now,
         events: task[3].map(toHistoryEvent),
       },
     };

@@ -56,6 +56,20 @@ export { Replayer } from './worker/replayer';
 export type { ReplayResult, ReplayerOptions, WorkflowHistory } from './worker/replayer';
 export { ConsoleLogger } from './logger';
 export type { LogLevel, Logger } from './logger';
+export { Counter, DEFAULT_LATENCY_BUCKETS, Gauge, Histogram, MetricsRegistry, PROMETHEUS_CONTENT_TYPE } from './observability/metrics';
+export type { AnyMetric, HistogramSnapshot, Labels } from './observability/metrics';
+export { WorkerMetricNames } from './observability/worker-metrics';
+export type { WorkerMetricsOptions } from './worker/worker';
+export type {
+  ActivityExecuteInput,
+  ActivityInterceptor,
+  ActivityScheduleInput,
+  ClientInterceptor,
+  Headers,
+  WorkerInterceptors,
+  WorkflowInterceptor,
+  WorkflowStartInput,
+} from './interceptors';
 
 export {
   ACTIVITY_CLOSE_EVENT_TYPES,

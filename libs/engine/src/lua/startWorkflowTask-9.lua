@@ -9,8 +9,9 @@
   ARGV[5]     worker identity
   ARGV[6]     last event id the worker already holds (0 = send the whole history)
 
-  Returns reply(1, attempt, startedEventId, startTimeMs, events) where events are XRANGE
-  entries; E_STALE when the token is no longer the scheduled task (a duplicate or a stale job).
+  Returns reply(1, attempt, startedEventId, events, scheduledTimeMs) where events are XRANGE
+  entries and scheduledTimeMs is when the task became due (for schedule-to-start latency);
+  E_STALE when the token is no longer the scheduled task (a duplicate or a stale job).
 ]]
 --- @include "run"
 
@@ -20,6 +21,7 @@ outbox_remove(wft_member(tok, queue))
 if not running() then return reply(E_NOT_RUNNING) end
 if get('wft') ~= 'scheduled' or get('wtok') ~= tok then return reply(E_STALE) end
 
+local scheduled = getn('wsct')
 local attempt, started = start_wft(identity)
 local events = redis.call('XRANGE', K_HIST, (seen + 1) .. '-0', '+')
-return reply(1, jint(attempt), jint(started), events)
+return reply(1, jint(attempt), jint(started), events, jint(scheduled))

@@ -21,6 +21,8 @@ import {
 import type { Duration, Failure, HistoryEvent, Payload, PayloadCodec, PayloadConverter } from '@durabull/common';
 import { Engine, RedisConnection, ReplyCode, asRedisConnectionError, assertName } from '@durabull/engine';
 import type { NamespaceLimits, RedisConnectionOption, RunFilter, RunRef, RunSummary } from '@durabull/engine';
+import { checkInterceptors, composeInterceptors, headerAttribute } from '../interceptors';
+import type { ClientInterceptor, WorkflowStartInput } from '../interceptors';
 import { ConsoleLogger } from '../logger';
 import type { Logger } from '../logger';
 import { checkPayloadSize } from '../payload-limits';
@@ -59,8 +61,17 @@ export interface ClientOptions {
    * 51,200 history events or 50 MiB (warning at 10,240 events)
    */
   limits?: Partial<NamespaceLimits>;
-  /** Where the client logs (large payload warnings). @default a ConsoleLogger */
+  /**
+   * Where the client logs (large payload warnings): any object with `debug`, `info`, `warn` and
+   * `error(message, attributes)`. Workers take their own `logger` option.
+   * @default a ConsoleLogger at level `DURABULL_LOG_LEVEL` (warn)
+   */
   logger?: Logger;
+  /**
+   * Hooks around starting workflows, such as `@durabull/opentelemetry`'s (they may add headers to
+   * the start). The first wraps the others. @default none
+   */
+  interceptors?: ClientInterceptor[];
 }
 
 /** How values become payloads in Redis and back. */
@@ -136,15 +147,18 @@ export class Client {
     readonly codecs: CodecChain,
     identity: string,
     readonly logger: Logger,
+    /** The client's interceptors (the `interceptors` option). */
+    readonly interceptors: readonly ClientInterceptor[] = [],
   ) {
     this.identity = identity;
   }
 
   /** Connects to Redis and opens the namespace. */
   static async connect(options: ClientOptions = {}): Promise<Client> {
-    const known = new Set(['redis', 'namespace', 'prefix', 'shards', 'identity', 'dataConverter', 'limits', 'logger']);
+    const known = new Set(['redis', 'namespace', 'prefix', 'shards', 'identity', 'dataConverter', 'limits', 'logger', 'interceptors']);
     const unknown = Object.keys(options).filter((key) => !known.has(key));
     if (unknown.length > 0) throw new TypeError(`Unknown client option(s): ${unknown.join(', ')}`);
+    checkInterceptors('interceptors', options.interceptors, ['startWorkflow']);
     const connection = RedisConnection.from(options.redis);
     try {
       const engine = await Engine.open(connection.client, {
@@ -162,6 +176,7 @@ export class Client {
         new CodecChain(options.dataConverter?.payloadCodecs ?? []),
         options.identity ?? `${process.pid}@${hostname()}`,
         options.logger ?? new ConsoleLogger(),
+        [...(options.interceptors ?? [])],
       );
     } catch (err) {
       await connection.close();
@@ -206,31 +221,40 @@ export class Client {
     if (taskTimeout === 0) throw new TypeError('Invalid taskTimeout: 0 (a workflow task needs time to run)');
     taskTimeout = Math.min(taskTimeout, MAX_TASK_TIMEOUT, effectiveRunTimeout || MAX_TASK_TIMEOUT);
 
-    const runId = randomUUID();
-    const input = await this.codecs.encode(this.payloads.toPayloads(args));
-    checkPayloadSize(input, `Workflow ${workflowType} input`, this.engine.limits, this.logger);
-    const result = await reachRedis(() => this.engine.startWorkflow({
-      workflowId,
-      runId,
-      workflowType,
-      taskQueue: options.taskQueue,
-      workflowTaskTimeout: taskTimeout,
-      runTimeout: effectiveRunTimeout,
-      attributes: {
-        workflowType,
-        workflowId,
-        taskQueue: options.taskQueue,
-        input,
-        workflowExecutionTimeout: executionTimeout,
-        workflowRunTimeout: effectiveRunTimeout,
-        workflowTaskTimeout: taskTimeout,
-        attempt: 1,
-        identity: this.identity,
-        firstExecutionRunId: runId,
-        randomnessSeed: randomBytes(8).toString('hex'),
+    const start = composeInterceptors<WorkflowStartInput, Promise<string>>(
+      this.interceptors,
+      (interceptor: ClientInterceptor) => interceptor.startWorkflow,
+      async (input) => {
+        const runId = randomUUID();
+        const encoded = await this.codecs.encode(this.payloads.toPayloads([...input.args]));
+        checkPayloadSize(encoded, `Workflow ${input.workflowType} input`, this.engine.limits, this.logger);
+        const result = await reachRedis(() => this.engine.startWorkflow({
+          workflowId: input.workflowId,
+          runId,
+          workflowType: input.workflowType,
+          taskQueue: input.taskQueue,
+          workflowTaskTimeout: taskTimeout,
+          runTimeout: effectiveRunTimeout,
+          attributes: {
+            workflowType: input.workflowType,
+            workflowId: input.workflowId,
+            taskQueue: input.taskQueue,
+            input: encoded,
+            workflowExecutionTimeout: executionTimeout,
+            workflowRunTimeout: effectiveRunTimeout,
+            workflowTaskTimeout: taskTimeout,
+            attempt: 1,
+            identity: this.identity,
+            firstExecutionRunId: runId,
+            randomnessSeed: randomBytes(8).toString('hex'),
+            header: headerAttribute(input.headers),
+          },
+        }));
+        if (!result.started) throw new WorkflowAlreadyStartedError(input.workflowId, input.workflowType);
+        return runId;
       },
-    }));
-    if (!result.started) throw new WorkflowAlreadyStartedError(workflowId, workflowType);
+    );
+    const runId = await start({ workflowType, workflowId, taskQueue: options.taskQueue, args, headers: {} });
     return new WorkflowHandle(this, workflowId, runId, resultType);
   }
 

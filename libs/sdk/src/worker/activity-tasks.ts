@@ -12,7 +12,10 @@ import type {
 import { ActivityContext } from '../activity/context';
 import type { ActivityInfo } from '../activity/context';
 import type { RegisteredActivity } from '../definitions/activity';
+import { composeInterceptors, headersOf } from '../interceptors';
+import type { ActivityExecuteInput, ActivityInterceptor } from '../interceptors';
 import type { Logger } from '../logger';
+import type { WorkerMetrics } from '../observability/worker-metrics';
 import { checkPayloadSize } from '../payload-limits';
 import type { Slots } from './slots';
 
@@ -25,6 +28,15 @@ export interface ActivityTaskSettings {
   failures: FailureConverter;
   /** Payload codecs: inputs and details are decoded before the activity sees them, outcomes encoded. */
   codecs: CodecChain;
+  metrics: WorkerMetrics;
+  /** Hooks around each attempt (the worker option `interceptors.activity`). */
+  interceptors: readonly ActivityInterceptor[];
+}
+
+/** The ids worker logs about an activity attempt carry. */
+export function activityLogAttributes(info: ActivityInfo): Record<string, unknown> {
+  const { workflowId, workflowRunId, workflowType, activityId, activityType, attempt } = info;
+  return { workflowId, runId: workflowRunId, workflowType, activityId, activityType, attempt };
 }
 
 /** The default heartbeat throttle without a heartbeat timeout, and its ceiling (TEMPORAL-SEMANTICS §2.5). */
@@ -109,7 +121,9 @@ class RunningActivity {
         if (!reply) this.context.cancel('notFound', 'Activity attempt is no longer current');
         else if (reply.cancelRequested) this.context.cancel('cancelRequested', 'Activity cancelled');
       })
-      .catch((error: Error) => this.context.logger.warn('Heartbeat failed', { error: error.message }))
+      .catch((error: Error) =>
+        this.context.logger.warn('Heartbeat failed', { ...activityLogAttributes(this.context.info), error: error.message }),
+      )
       .finally(() => {
         this.heartbeatInFlight = undefined;
         if (this.unsent) this.heartbeat(this.unsent);
@@ -199,8 +213,11 @@ export class ActivityTaskRunner {
   }
 
   private async execute(task: ActivityTaskJobData, start: ActivityTaskStart): Promise<void> {
-    const { workerId, payloads, codecs } = this.settings;
+    const { workerId, payloads, codecs, metrics, logger } = this.settings;
     const { activity, scheduled } = start;
+    const labels = metrics.activity(activity.activityType);
+    metrics.activityScheduleToStart.observe(labels, Math.max(0, activity.startedTime - activity.attemptScheduledTime) / 1000);
+    if (activity.attempt > 1) metrics.activityRetries.inc(labels);
     const info: ActivityInfo = {
       activityId: activity.activityId,
       activityType: activity.activityType,
@@ -223,6 +240,7 @@ export class ActivityTaskRunner {
     this.running.set(key, running);
     const { context } = running;
     let outcome: ActivityOutcome;
+    const startedAt = performance.now();
     try {
       const registered = this.activities.get(activity.activityType);
       if (!registered) {
@@ -237,13 +255,26 @@ export class ActivityTaskRunner {
         activity.activityType,
         payloads,
       );
-      const result = await context.run(() => registered.invoke(...args));
+      const invoke = composeInterceptors<ActivityExecuteInput, Promise<unknown>>(
+        this.settings.interceptors,
+        (interceptor: ActivityInterceptor) => interceptor.execute,
+        async (input) => registered.invoke(...input.args),
+      );
+      const result = await context.run(() => invoke({ info, args, headers: headersOf(scheduled) }));
       outcome = { kind: 'completed', result: [payloads.toPayload(result)] };
     } catch (error) {
       outcome = this.outcomeOf(error, context);
     } finally {
       running.stop();
       this.running.delete(key);
+      metrics.activityExecution.observe(labels, (performance.now() - startedAt) / 1000);
+    }
+    if (context.reason !== 'notFound' && (outcome.kind !== 'completed' || context.reason === 'timedOut')) {
+      const kind = context.reason === 'timedOut' ? 'timeout' : outcome.kind === 'failed' ? outcome.facts.kind : 'canceled';
+      metrics.activityFailures.inc({ ...labels, kind });
+      const level = outcome.kind === 'canceled' ? 'debug' : 'warn';
+      const error = outcome.kind === 'failed' ? outcome.failure.message : context.signal.reason instanceof Error ? context.signal.reason.message : undefined;
+      logger[level](kind === 'canceled' ? 'Activity attempt cancelled' : 'Activity attempt failed', { ...activityLogAttributes(info), kind, error });
     }
     // Past its deadline (or no longer current), the attempt's outcome is the engine's to decide.
     if (context.reason === 'timedOut' || context.reason === 'notFound') return;

@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { DelayedError, Worker as BullWorker } from 'bullmq';
 import type { Job, WorkerOptions as BullWorkerOptions } from 'bullmq';
 import { IllegalStateError, optionalMilliseconds } from '@durabull/common';
@@ -10,8 +13,12 @@ import type { Client } from '../client/client';
 import { collectActivities } from '../definitions/activity';
 import { requireWorkflowDefinition } from '../definitions/workflow';
 import type { WorkflowDefinition } from '../definitions/workflow';
+import { checkInterceptors } from '../interceptors';
+import type { WorkerInterceptors } from '../interceptors';
 import { ConsoleLogger } from '../logger';
 import type { Logger } from '../logger';
+import { MetricsRegistry, PROMETHEUS_CONTENT_TYPE } from '../observability/metrics';
+import { WorkerMetrics } from '../observability/worker-metrics';
 import { ActivityTaskRunner } from './activity-tasks';
 import { Slots } from './slots';
 import { WorkflowTaskRunner } from './workflow-tasks';
@@ -62,8 +69,45 @@ export interface WorkerOptions {
   eagerExecution?: boolean;
   /** Identity recorded in history. @default the client's identity */
   identity?: string;
-  /** Where the worker logs. @default a ConsoleLogger at level `DURABULL_LOG_LEVEL` (warn) */
+  /**
+   * Where the worker logs: any object with `debug`, `info`, `warn` and `error(message,
+   * attributes)` (pino, winston and the like fit with a small adapter). Entries about a task
+   * carry its ids (`workflowId`, `runId`, `workflowType`; `activityId`, `activityType`, `attempt`
+   * for activities); `workflow.logger` and `activity.logger` write here with the same ids.
+   * @default a ConsoleLogger at level `DURABULL_LOG_LEVEL` (warn)
+   */
   logger?: Logger;
+  /**
+   * Metrics: the worker records task latencies, failures, retries and workflow cache use into
+   * `registry` (`worker.metrics`), and with `prometheus` serves them over HTTP.
+   * @default a new registry per worker, no HTTP endpoint
+   */
+  metrics?: WorkerMetricsOptions;
+  /**
+   * Hooks around scheduling activities (inside workflow code) and running them, such as
+   * `@durabull/opentelemetry`'s. @default none
+   */
+  interceptors?: WorkerInterceptors;
+}
+
+/** The worker option `metrics`. */
+export interface WorkerMetricsOptions {
+  /**
+   * Where the worker records its metrics; share one between workers (of different task queues)
+   * to serve them together, or register your own metrics in it. @default a new MetricsRegistry
+   */
+  registry?: MetricsRegistry;
+  /**
+   * Serve the registry at `GET /metrics` in the Prometheus text format (0.0.4) while the worker
+   * runs; the server listens when the worker starts and closes when it shuts down.
+   * @default no endpoint
+   */
+  prometheus?: {
+    /** TCP port, 0 for any free port (see `worker.prometheusAddress`). */
+    port: number;
+    /** Address to listen on. @default all interfaces (Node's default) */
+    host?: string;
+  };
 }
 
 const WORKER_OPTIONS = new Set([
@@ -79,7 +123,50 @@ const WORKER_OPTIONS = new Set([
   'eagerExecution',
   'identity',
   'logger',
+  'metrics',
+  'interceptors',
 ]);
+
+/** Checks the `metrics` option. */
+function checkMetricsOptions(value: unknown): WorkerMetricsOptions {
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null) throw new TypeError(`Invalid metrics: ${JSON.stringify(value)} (an object)`);
+  const unknown = Object.keys(value).filter((key) => key !== 'registry' && key !== 'prometheus');
+  if (unknown.length > 0) throw new TypeError(`Unknown metrics option(s): ${unknown.join(', ')}`);
+  const { registry, prometheus } = value as WorkerMetricsOptions;
+  if (registry !== undefined && !(registry instanceof MetricsRegistry)) {
+    throw new TypeError('Invalid metrics.registry: not a MetricsRegistry');
+  }
+  if (prometheus !== undefined) {
+    if (typeof prometheus !== 'object' || prometheus === null) {
+      throw new TypeError(`Invalid metrics.prometheus: ${JSON.stringify(prometheus)} (an object with port and host)`);
+    }
+    const extra = Object.keys(prometheus).filter((key) => key !== 'port' && key !== 'host');
+    if (extra.length > 0) throw new TypeError(`Unknown metrics.prometheus option(s): ${extra.join(', ')}`);
+    const { port, host } = prometheus;
+    if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) {
+      throw new TypeError(`Invalid metrics.prometheus.port: ${JSON.stringify(port)} (an integer from 0 to 65535)`);
+    }
+    if (host !== undefined && (typeof host !== 'string' || host.length === 0)) {
+      throw new TypeError(`Invalid metrics.prometheus.host: ${JSON.stringify(host)} (a non-empty string)`);
+    }
+  }
+  return { registry, prometheus };
+}
+
+/** Checks the `interceptors` option. */
+function checkWorkerInterceptors(value: unknown): WorkerInterceptors {
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null) {
+    throw new TypeError(`Invalid interceptors: ${JSON.stringify(value)} (an object with workflow and activity lists)`);
+  }
+  const unknown = Object.keys(value).filter((key) => key !== 'workflow' && key !== 'activity');
+  if (unknown.length > 0) throw new TypeError(`Unknown interceptors option(s): ${unknown.join(', ')} (workflow, activity)`);
+  const { workflow, activity } = value as WorkerInterceptors;
+  checkInterceptors('interceptors.workflow', workflow, ['scheduleActivity']);
+  checkInterceptors('interceptors.activity', activity, ['execute']);
+  return { workflow, activity };
+}
 
 function positiveInteger(name: string, value: unknown, fallback: number, allowZero = false): number {
   if (value === undefined) return fallback;
@@ -113,6 +200,10 @@ export class Worker {
   /** Unique id of this worker: its sticky queue and cancellation channel. */
   readonly workerId = randomBytes(8).toString('hex');
   readonly options: ResolvedWorkerOptions;
+  /** Where this worker records its metrics (the `metrics.registry` option, or its own). */
+  readonly metrics: MetricsRegistry;
+  private readonly prometheus?: { port: number; host?: string };
+  private metricsServer?: Server;
   private readonly logger: Logger;
   private readonly workflowTasks?: WorkflowTaskRunner;
   private readonly activityTasks?: ActivityTaskRunner;
@@ -156,14 +247,19 @@ export class Worker {
       identity: options.identity ?? `${client.identity}#${this.workerId.slice(0, 6)}`,
     };
     this.logger = options.logger ?? new ConsoleLogger();
+    const metricsOptions = checkMetricsOptions(options.metrics);
+    const interceptors = checkWorkerInterceptors(options.interceptors);
+    this.metrics = metricsOptions.registry ?? new MetricsRegistry();
+    this.prometheus = metricsOptions.prometheus && { ...metricsOptions.prometheus };
     const { engine, payloads, failures, namespace } = client;
+    const metrics = new WorkerMetrics(this.metrics, { namespace, task_queue: this.options.taskQueue });
     const workflowSlots = new Slots(this.options.maxConcurrentWorkflowTaskExecutions);
     const activitySlots = new Slots(this.options.maxConcurrentActivityTaskExecutions);
     if (workflows.size > 0) {
       this.workflowTasks = new WorkflowTaskRunner(
         engine,
         workflows,
-        { namespace, payloads, failures, logger: this.logger },
+        { namespace, payloads, failures, logger: this.logger, interceptors: [...(interceptors.workflow ?? [])] },
         {
           identity: this.options.identity,
           workerId: this.workerId,
@@ -171,6 +267,7 @@ export class Worker {
           stickyTimeout: this.options.stickyQueueScheduleToStartTimeout,
           logger: this.logger,
           codecs: client.codecs,
+          metrics,
         },
         workflowSlots,
       );
@@ -179,7 +276,17 @@ export class Worker {
       this.activityTasks = new ActivityTaskRunner(
         engine,
         activities,
-        { identity: this.options.identity, workerId: this.workerId, namespace, logger: this.logger, payloads, failures, codecs: client.codecs },
+        {
+          identity: this.options.identity,
+          workerId: this.workerId,
+          namespace,
+          logger: this.logger,
+          payloads,
+          failures,
+          codecs: client.codecs,
+          metrics,
+          interceptors: [...(interceptors.activity ?? [])],
+        },
         activitySlots,
       );
     }
@@ -191,23 +298,34 @@ export class Worker {
         reserve: (taskQueue, activityType) =>
           accepting() && taskQueue === this.options.taskQueue && activityTasks.activities.has(activityType) && activitySlots.tryAcquire(),
         release: () => activitySlots.release(),
-        run: (task, start) => this.inBackground(activityTasks.runTaken(task, start)),
+        run: (task, start) => this.inBackground(activityTasks.runTaken(task, start), task),
       };
       activityTasks.eagerWorkflowTasks = {
         reserve: () => accepting() && this.options.maxCachedWorkflows > 0 && workflowSlots.tryAcquire(),
         release: () => workflowSlots.release(),
         seenEventId: (runId) => workflowTasks.seenEventId(runId),
-        run: (task, start) => this.inBackground(workflowTasks.runTaken(task, start)),
+        run: (task, start) => this.inBackground(workflowTasks.runTaken(task, start), task),
       };
     }
   }
 
   /** Runs a task taken eagerly; shutdown waits for it like for a job. */
-  private inBackground(task: Promise<void>): void {
+  private inBackground(task: Promise<void>, ids: { workflowId: string; runId: string }): void {
     const tracked = task
-      .catch((error: Error) => this.logger.error('Task processing failed', { error: error.message }))
+      .catch((error: Error) =>
+        this.logger.error('Task processing failed', { workflowId: ids.workflowId, runId: ids.runId, error: error.message }),
+      )
       .finally(() => this.background.delete(tracked));
     this.background.add(tracked);
+  }
+
+  /**
+   * Where the Prometheus endpoint listens (`http://<address>:<port>/metrics`) while the worker
+   * runs; undefined without the `metrics.prometheus` option, before it listens and after shutdown.
+   */
+  get prometheusAddress(): AddressInfo | undefined {
+    const address = this.metricsServer?.address();
+    return address && typeof address === 'object' ? address : undefined;
   }
 
   /** How many running workflows this worker holds in its cache. */
@@ -258,6 +376,7 @@ export class Worker {
 
   private async start(): Promise<void> {
     this.state = 'running';
+    if (this.prometheus) await this.serveMetrics(this.prometheus);
     const { engine } = this.client;
     const { keys } = engine;
     const { taskQueue } = this.options;
@@ -328,6 +447,41 @@ export class Worker {
     this.logger.info('Worker started', { taskQueue, workerId: this.workerId, namespace: this.client.namespace });
   }
 
+  /** Serves the metrics registry at `GET /metrics` (Prometheus text format 0.0.4). */
+  private async serveMetrics({ port, host }: { port: number; host?: string }): Promise<void> {
+    const server = createServer((request, response) => {
+      const path = (request.url ?? '/').split('?')[0];
+      if (path !== '/metrics') {
+        response.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Not found: metrics are at /metrics\n');
+      } else if (request.method !== 'GET' && request.method !== 'HEAD') {
+        response.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain; charset=utf-8' }).end('Method not allowed\n');
+      } else {
+        const body = this.metrics.toPrometheus();
+        response.writeHead(200, { 'Content-Type': PROMETHEUS_CONTENT_TYPE, 'Content-Length': Buffer.byteLength(body) });
+        response.end(request.method === 'HEAD' ? undefined : body);
+      }
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (error) =>
+        reject(new Error(`Worker cannot serve metrics on ${host ?? '*'}:${port}: ${error.message}`, { cause: error })),
+      );
+      server.listen(port, host, () => resolve());
+    });
+    server.on('error', (error) => this.logger.warn('Metrics endpoint error', { error: error.message }));
+    this.metricsServer = server;
+    this.logger.info('Serving metrics', { url: `http://${host ?? 'localhost'}:${this.prometheusAddress?.port}/metrics` });
+  }
+
+  private async closeMetricsServer(): Promise<void> {
+    const server = this.metricsServer;
+    if (!server) return;
+    this.metricsServer = undefined;
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  }
+
   /**
    * Takes charge of the clusters BullMQ duplicates from `cluster` (each BullMQ worker's blocking
    * connection): once this worker stops they refuse to connect again, and {@link stop}
@@ -358,7 +512,14 @@ export class Worker {
     });
     worker.on('failed', (job, error) => {
       if (!(error instanceof DelayedError)) {
-        this.logger.error('Task processing failed', { queue: name, jobId: job?.id, error: error.message });
+        const data = job?.data as { workflowId?: string; runId?: string } | undefined;
+        this.logger.error('Task processing failed', {
+          queue: name,
+          jobId: job?.id,
+          workflowId: data?.workflowId,
+          runId: data?.runId,
+          error: error.message,
+        });
       }
     });
     this.bullWorkers.push(worker as BullWorker);
@@ -386,6 +547,7 @@ export class Worker {
         this.logger.warn('Could not hand cached workflows back to the task queue', { error: (error as Error).message });
       }
     }
+    await this.closeMetricsServer();
     this.bullWorkers = [];
     this.state = 'stopped';
     this.logger.info('Worker stopped', { workerId: this.workerId });

@@ -1,9 +1,10 @@
-import { EventType, WorkflowTaskFailedCause } from '@durabull/common';
+import { EventType, WORKFLOW_CLOSE_EVENT_TYPES, WorkflowTaskFailedCause } from '@durabull/common';
 import type { CodecChain, Failure, HistoryEvent, Payload } from '@durabull/common';
 import { ReplyCode } from '@durabull/engine';
 import type { ActivityTaskJobData, ActivityTaskStart, CommandRecord, Engine, WorkflowTaskJobData, WorkflowTaskStart } from '@durabull/engine';
 import type { WorkflowDefinition } from '../definitions/workflow';
 import type { Logger } from '../logger';
+import type { WorkerMetrics } from '../observability/worker-metrics';
 import { WorkflowRuntime, WorkflowTaskFailure } from '../workflow/runtime';
 import type { RuntimeEnvironment } from '../workflow/runtime';
 import { checkPayloadSize } from '../payload-limits';
@@ -19,6 +20,7 @@ export interface WorkflowTaskSettings {
   logger: Logger;
   /** Payload codecs: history is decoded before the code sees it, commands encoded before commit. */
   codecs: CodecChain;
+  metrics: WorkerMetrics;
 }
 
 /** Where a workflow task hands the activities it starts itself (eager execution). */
@@ -78,9 +80,16 @@ export class WorkflowTaskRunner {
   }
 
   private async execute(task: WorkflowTaskJobData, start: WorkflowTaskStart, runtime: WorkflowRuntime | undefined): Promise<void> {
-    const { identity, workerId, maxCachedWorkflows, stickyTimeout, logger, codecs } = this.settings;
+    const { identity, workerId, maxCachedWorkflows, stickyTimeout, logger, codecs, metrics } = this.settings;
     const fence = start.events.at(-1)?.eventId ?? runtime?.lastEventId ?? 0;
     const completedEventId = fence + (start.attempt > 1 ? 3 : 1);
+    const startedAt = performance.now();
+    const workflowType =
+      runtime?.info.workflowType ?? (start.events[0]?.attributes as { workflowType?: string } | undefined)?.workflowType ?? 'unknown';
+    const labels = metrics.workflow(workflowType);
+    metrics.workflowTaskScheduleToStart.observe(labels, Math.max(0, start.now - start.scheduledTime) / 1000);
+    if (runtime) metrics.cacheHits.inc(labels);
+    else if (start.events.some((e) => e.eventType === EventType.WorkflowTaskCompleted)) metrics.cacheMisses.inc(labels);
     let reserved = 0;
     try {
       const events = await codecs.decodeEvents(start.events);
@@ -101,7 +110,11 @@ export class WorkflowTaskRunner {
       });
       this.runEagerActivities(task, runtime.info.workflowType, commands, reply);
       reserved = 0;
-      if (reply.code === ReplyCode.Ok && !runtime.closed) {
+      if (reply.code === ReplyCode.UnhandledCommand) {
+        metrics.workflowTaskFailures.inc({ ...labels, cause: WorkflowTaskFailedCause.UNHANDLED_COMMAND });
+      }
+      // A run this task closed gets no more tasks: it is not kept.
+      if (reply.code === ReplyCode.Ok && !runtime.closed && !commands.some((c) => WORKFLOW_CLOSE_EVENT_TYPES.has(c.eventType))) {
         // Next time, history is read from the WorkflowTaskCompleted just written.
         runtime.lastEventId = completedEventId - 1;
         this.cache.put(task.runId, runtime);
@@ -109,9 +122,11 @@ export class WorkflowTaskRunner {
     } catch (err) {
       if (!(err instanceof WorkflowTaskFailure)) throw err;
       const cause = err.failedCause;
+      metrics.workflowTaskFailures.inc({ ...labels, cause });
       logger.warn('Workflow task failed', {
         workflowId: task.workflowId,
         runId: task.runId,
+        workflowType,
         attempt: start.attempt,
         cause,
         error: err.message,
@@ -120,6 +135,8 @@ export class WorkflowTaskRunner {
       await this.engine.failWorkflowTask(task, identity, cause, failure);
     } finally {
       for (; reserved > 0; reserved--) this.eagerActivities?.release();
+      metrics.workflowTaskExecution.observe(labels, (performance.now() - startedAt) / 1000);
+      metrics.setCacheSize(this.cache.size);
     }
   }
 
@@ -186,6 +203,7 @@ export class WorkflowTaskRunner {
   /** Hands every cached run back to the task queue (graceful shutdown). */
   async releaseAll(): Promise<void> {
     const runtimes = this.cache.keys().map((runId) => this.cache.take(runId)!);
+    this.settings.metrics.setCacheSize(this.cache.size);
     await Promise.all(
       runtimes.map((runtime) =>
         this.engine.releaseSticky({ workflowId: runtime.info.workflowId, runId: runtime.info.runId }, this.settings.workerId),

@@ -1,6 +1,8 @@
 import { IllegalStateError, toMilliseconds } from '@durabull/common';
 import type { Duration } from '@durabull/common';
 import { activityDefinition } from '../definitions/activity';
+import { composeInterceptors } from '../interceptors';
+import type { ActivityScheduleInput, WorkflowInterceptor } from '../interceptors';
 import type { Logger } from '../logger';
 import { normalizeActivityOptions } from './activity-options';
 import type { ActivityOptions, ActivityOptionsWithArgs } from './activity-options';
@@ -79,8 +81,16 @@ export function startActivity(activity: unknown, ...rest: unknown[]): ActivityHa
     if (!Array.isArray(args)) throw new TypeError(`options.args must be an array, got ${JSON.stringify(args)}`);
   }
   const normalized = normalizeActivityOptions(options, { taskQueue: rt.info.taskQueue, runTimeout: rt.info.runTimeout });
-  const { promise, activityId, cancel } = rt.scheduleActivity(name, args, normalized, resultType);
-  return Object.assign(promise, { activityId, cancel });
+  const schedule = composeInterceptors<ActivityScheduleInput, ActivityHandle<unknown>>(
+    rt.interceptors,
+    (interceptor: WorkflowInterceptor) => interceptor.scheduleActivity,
+    (input) => {
+      const { promise, activityId, cancel } = rt.scheduleActivity(input.activityType, [...input.args], normalized, resultType, input.headers);
+      return Object.assign(promise, { activityId, cancel });
+    },
+  );
+  // By default an activity carries the workflow's start headers (trace context, say).
+  return schedule({ activityType: name, args, headers: { ...rt.headers }, workflowHeaders: rt.headers });
 }
 
 /** Schedules an activity and waits for its result: a shortcut for `await startActivity(...)`. */

@@ -15,6 +15,8 @@ import {
 import type { Failure, FailureConverter, HistoryEvent, Payload, PayloadConverter } from '@durabull/common';
 import type { CommandRecord } from '@durabull/engine';
 import type { WorkflowDefinition } from '../definitions/workflow';
+import { headerAttribute, headersOf } from '../interceptors';
+import type { Headers, WorkflowInterceptor } from '../interceptors';
 import type { Logger } from '../logger';
 import type { NormalizedActivityOptions } from './activity-options';
 import { Prng } from './prng';
@@ -63,7 +65,7 @@ interface TimerSlot {
 
 /** A command produced by workflow code, matched against its event on replay. */
 type Command =
-  | { kind: 'scheduleActivity'; slot: ActivitySlot; input: Payload[]; options: NormalizedActivityOptions }
+  | { kind: 'scheduleActivity'; slot: ActivitySlot; input: Payload[]; options: NormalizedActivityOptions; headers: Headers }
   | { kind: 'startTimer'; slot: TimerSlot }
   | { kind: 'requestCancelActivity'; slot: ActivitySlot }
   | { kind: 'cancelTimer'; slot: TimerSlot }
@@ -111,6 +113,8 @@ export interface RuntimeEnvironment {
   payloads: PayloadConverter;
   failures: FailureConverter;
   logger: Logger;
+  /** Hooks around scheduling activities (the worker option `interceptors.workflow`). */
+  interceptors?: readonly WorkflowInterceptor[];
 }
 
 /**
@@ -129,6 +133,8 @@ export class WorkflowRuntime {
   closed = false;
   /** Whether the worker warned already that this run's history is long. */
   historyWarned = false;
+  /** The run's start headers (`WorkflowExecutionStarted`'s `header.fields`). */
+  readonly headers: Readonly<Headers>;
 
   private now = 0;
   private readonly prng: Prng;
@@ -173,6 +179,7 @@ export class WorkflowRuntime {
       historyLength: 0,
     };
     this.prng = new Prng(attrs.randomnessSeed ?? runId);
+    this.headers = Object.freeze(headersOf(started.attributes as Record<string, unknown>));
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -446,11 +453,16 @@ export class WorkflowRuntime {
     return this.env.logger;
   }
 
+  get interceptors(): readonly WorkflowInterceptor[] {
+    return this.env.interceptors ?? [];
+  }
+
   scheduleActivity(
     activityType: string,
     args: unknown[],
     options: NormalizedActivityOptions,
     resultType: Function | undefined,
+    headers: Headers = {},
   ): { promise: Promise<unknown>; activityId: string; cancel: () => void } {
     const seq = ++this.activitySeq;
     const activityId = options.activityId ?? String(seq);
@@ -476,7 +488,7 @@ export class WorkflowRuntime {
     // A handle nobody awaits must not crash the worker with an unhandled rejection.
     promise.catch(() => undefined);
     this.activities.set(seq, slot);
-    this.addCommand({ kind: 'scheduleActivity', slot, input, options });
+    this.addCommand({ kind: 'scheduleActivity', slot, input, options, headers });
     return { promise, activityId, cancel: () => this.cancelActivity(slot) };
   }
 
@@ -543,6 +555,7 @@ export class WorkflowRuntime {
             startToCloseTimeout: o.startToCloseTimeout,
             heartbeatTimeout: o.heartbeatTimeout,
             retryPolicy: o.retryPolicy,
+            header: headerAttribute(command.headers),
             workflowTaskCompletedEventId,
           },
           meta: {
