@@ -52,9 +52,10 @@ export interface CliRedis {
  */
 export async function connectRedis(url: string): Promise<CliRedis> {
   checkRedisUrl(url);
-  // Commands fail after three reconnection attempts (as Durabull's own connections do) instead of
-  // waiting for Redis forever.
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 3 });
+  // No reconnection while connecting: a Redis that cannot be reached fails at once, and the
+  // connection ends by itself (a disconnect() after a failed connect leaves ioredis' 2 s
+  // destroy timer running, which would hold the process).
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 3, retryStrategy: () => null });
   let last: unknown;
   redis.on('error', (error: unknown) => {
     last = error;
@@ -72,8 +73,11 @@ export async function connectRedis(url: string): Promise<CliRedis> {
   try {
     await redis.connect();
   } catch (error) {
-    redis.disconnect();
+    if (redis.status !== 'end') redis.disconnect();
     throw unreachable(error);
   }
+  // Connected: from now on reconnect as ioredis does by default, so that commands fail after three
+  // reconnection attempts (as Durabull's own connections do) instead of waiting for Redis forever.
+  redis.options.retryStrategy = (times: number) => Math.min(times * 50, 2000);
   return { redis, lastError: () => last, unreachable, close };
 }

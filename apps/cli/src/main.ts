@@ -31,7 +31,7 @@ export type { CliIO } from './output';
 const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 
 const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
-  namespace: { type: 'string', value: '<name>', description: 'namespace (default "default")' },
+  namespace: { type: 'string', value: '<name>', description: 'namespace (default: DURABULL_NAMESPACE, else "default")' },
   redis: { type: 'string', value: '<url>', description: `Redis URL (default: REDIS_URL, else ${DEFAULT_REDIS_URL})` },
   output: { type: 'string', short: 'o', value: '<format>', description: 'table (default) or json' },
   help: { type: 'boolean', short: 'h', description: 'show help' },
@@ -199,7 +199,7 @@ function parse(argv: string[], env: NodeJS.ProcessEnv): Parsed {
   const envUrl = env['REDIS_URL'] || undefined;
   const redisUrl = flagUrl ?? envUrl ?? DEFAULT_REDIS_URL;
   checkRedisUrl(redisUrl);
-  const namespace = (values['namespace'] as string | undefined) ?? 'default';
+  const namespace = (values['namespace'] as string | undefined) ?? (env['DURABULL_NAMESPACE'] || 'default');
   if (namespace === '') throw new UsageError('--namespace needs a value');
   return { kind: 'command', command, values, globals: { namespace, redisUrl, redisGiven: (flagUrl ?? envUrl) !== undefined, output } };
 }

@@ -256,6 +256,8 @@ describe('durabull workflow', () => {
     expect((await wf('list', '--status', 'FAILED')).stdout).toBe('No workflow runs.\n');
 
     expect(await wf('count')).toEqual({ code: 0, stdout: '5\n', stderr: '' });
+    // DURABULL_NAMESPACE is the default of --namespace, as it is of the client's namespace option.
+    expect(await cli(['workflow', 'count', '--redis', REDIS], { env: { DURABULL_NAMESPACE: env.namespace } })).toEqual({ code: 0, stdout: '5\n', stderr: '' });
     expect((await wf('count', '--type', 'CliSleep')).stdout).toBe('3\n');
     expect((await wf('count', '--status', 'RUNNING', '--task-queue', 'qb')).stdout).toBe('2\n');
     expect(JSON.parse((await wf('count', '--status', 'TERMINATED', '-o', 'json')).stdout)).toEqual({ count: 1 });

@@ -1,19 +1,12 @@
 // `durabull workflow ...`: start, execute, describe, show, list, count, result, cancel, terminate.
-import { EventType, WorkflowExecutionStatus, WorkflowNotFoundError, formatHistoryTable } from '@durabull/sdk';
+import { WORKFLOW_CLOSE_EVENT_TYPES, WorkflowExecutionStatus, WorkflowNotFoundError, formatHistoryTable } from '@durabull/sdk';
+import type { EventType } from '@durabull/sdk';
 import type { Client, HistoryEvent, WorkflowHistory, WorkflowListFilter } from '@durabull/sdk';
 import type { CommandSpec, OptionSpec, OptionValues } from '../command';
 import { optionalPositiveInteger, optionalString, parseJsonOption, requiredString } from '../command';
 import type { CommandContext } from '../context';
 import { UsageError } from '../errors';
 import { describeExecution, executionsTable, followHeader, followLine, formatKeyValues } from '../output';
-
-const CLOSE_EVENTS = new Set<string>([
-  EventType.WorkflowExecutionCompleted,
-  EventType.WorkflowExecutionFailed,
-  EventType.WorkflowExecutionCanceled,
-  EventType.WorkflowExecutionTerminated,
-  EventType.WorkflowExecutionTimedOut,
-]);
 
 /** How long one XREAD of `show --follow` blocks before it checks the run still exists. */
 const FOLLOW_BLOCK_MS = 5_000;
@@ -213,7 +206,7 @@ async function follow(ctx: CommandContext, client: Client, ref: { workflowId: st
   if (!ctx.json) ctx.out(followHeader());
   events.forEach(print);
   let last = events.at(-1);
-  if (last && CLOSE_EVENTS.has(last.eventType)) return 0;
+  if (last && WORKFLOW_CLOSE_EVENT_TYPES.has(last.eventType)) return 0;
 
   // A connection of its own: XREAD BLOCK holds it while it waits.
   const reader = client.connection.duplicate();
@@ -223,7 +216,15 @@ async function follow(ctx: CommandContext, client: Client, ref: { workflowId: st
   });
   const key = client.engine.keys.run(ref.workflowId, ref.runId).history;
   const signal = ctx.io.signal;
-  const onAbort = () => reader.disconnect();
+  // Disconnect once: a second disconnect() after the socket closed leaves ioredis' 2 s destroy
+  // timer running, which would hold the process.
+  let disconnected = false;
+  const disconnect = () => {
+    if (disconnected) return;
+    disconnected = true;
+    reader.disconnect();
+  };
+  const onAbort = disconnect;
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
     while (!signal?.aborted) {
@@ -243,14 +244,14 @@ async function follow(ctx: CommandContext, client: Client, ref: { workflowId: st
         for (const entry of entries) {
           last = toHistoryEvent(entry);
           print(last);
-          if (CLOSE_EVENTS.has(last.eventType)) return 0;
+          if (WORKFLOW_CLOSE_EVENT_TYPES.has(last.eventType)) return 0;
         }
       }
     }
     return 0; // Ctrl-C: the user stopped following
   } finally {
     signal?.removeEventListener('abort', onAbort);
-    reader.disconnect();
+    disconnect();
   }
 }
 
