@@ -314,8 +314,13 @@ export function formatBytes(bytes: number): string {
  */
 @SymbolBasedInstanceOfError('RedisConnectionError')
 export class RedisConnectionError extends DurabullError {
-  constructor(cause: unknown) {
-    super(`Redis is unreachable: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  /** @param target - which Redis, for the message (`redis://127.0.0.1:6379`). */
+  constructor(cause: unknown, target?: string) {
+    // A socket error says it best as `connect ECONNREFUSED`; anything else by its message.
+    const { syscall, code } = (cause ?? {}) as { syscall?: unknown; code?: unknown };
+    const reason =
+      typeof syscall === 'string' && typeof code === 'string' ? `${syscall} ${code}` : cause instanceof Error ? cause.message : String(cause);
+    super(`Redis is unreachable${target ? ` at ${target}` : ''}: ${reason}`, { cause });
   }
 }
 

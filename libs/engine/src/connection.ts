@@ -26,23 +26,49 @@ export function defaultRedisUrl(): string {
 export class RedisConnection {
   readonly client: Redis | Cluster;
   private readonly owned: Array<Redis | Cluster> = [];
+  /** The last error a connection of ours emitted: the socket error when Redis went away. */
+  private lastError?: unknown;
 
   private constructor(
     client: Redis | Cluster,
     owned: boolean,
     private readonly factory: (overrides: RedisOptions) => Redis | Cluster,
+    /** Which Redis, for messages (password masked). */
+    readonly target: string,
   ) {
     this.client = client;
-    if (owned) this.owned.push(client);
+    if (owned) this.own(client);
+  }
+
+  /**
+   * Keeps a connection's errors: they surface on the commands that hit them (as a
+   * {@link RedisConnectionError} naming the socket error), not as ioredis "Unhandled error event" logs.
+   */
+  private own(connection: Redis | Cluster): void {
+    this.owned.push(connection);
+    connection.on('error', (error: unknown) => {
+      this.lastError = error;
+    });
+  }
+
+  /** The error to raise for a failed call: a RedisConnectionError naming this Redis when it could not be reached. */
+  failure(error: unknown): unknown {
+    const mapped = asRedisConnectionError(error);
+    if (!(mapped instanceof RedisConnectionError)) return mapped;
+    return new RedisConnectionError(this.lastError ?? (mapped.cause as Error), this.target);
   }
 
   static from(option: RedisConnectionOption = defaultRedisUrl()): RedisConnection {
     const commandDefaults: RedisOptions = { maxRetriesPerRequest: 3, lazyConnect: false };
     if (option instanceof Redis || option instanceof Cluster) {
-      return new RedisConnection(option, false, (overrides) =>
-        option instanceof Cluster
-          ? option.duplicate(undefined, { redisOptions: { ...option.options.redisOptions, ...overrides } })
-          : option.duplicate(overrides),
+      return new RedisConnection(
+        option,
+        false,
+        (overrides) =>
+          option instanceof Cluster
+            ? option.duplicate(undefined, { redisOptions: { ...option.options.redisOptions, ...overrides } })
+            : option.duplicate(overrides),
+        option instanceof Cluster ? 'the given Redis Cluster' : 'the given Redis',
       );
     }
     if (typeof option === 'string') {
@@ -56,17 +82,20 @@ export class RedisConnection {
         throw new TypeError(`Invalid Redis URL: ${JSON.stringify(option)} (expected redis:// or rediss://)`);
       }
       const factory = (overrides: RedisOptions) => new Redis(option, { ...commandDefaults, ...overrides });
-      return new RedisConnection(factory({}), true, factory);
+      if (url.password) url.password = '***';
+      return new RedisConnection(factory({}), true, factory, url.toString());
     }
     if (typeof option === 'object' && option !== null && 'cluster' in option) {
       const { cluster, options = {} } = option;
       const factory = (overrides: RedisOptions) =>
         new Cluster(cluster, { ...options, redisOptions: { ...commandDefaults, ...options.redisOptions, ...overrides } });
-      return new RedisConnection(factory({}), true, factory);
+      const nodes = cluster.map((node) => (typeof node === 'object' ? `${node.host ?? '127.0.0.1'}:${node.port ?? 6379}` : String(node)));
+      return new RedisConnection(factory({}), true, factory, `the Redis Cluster at ${nodes.join(',')}`);
     }
     if (typeof option === 'object' && option !== null) {
       const factory = (overrides: RedisOptions) => new Redis({ ...commandDefaults, ...option, ...overrides });
-      return new RedisConnection(factory({}), true, factory);
+      const target = option.path ?? `redis://${option.host ?? '127.0.0.1'}:${option.port ?? 6379}`;
+      return new RedisConnection(factory({}), true, factory, target);
     }
     throw new TypeError(`Invalid redis option: ${String(option)}`);
   }
@@ -74,8 +103,16 @@ export class RedisConnection {
   /** A new connection to the same Redis, owned (and closed) by this object. */
   duplicate(overrides: RedisOptions = {}): Redis | Cluster {
     const connection = this.factory(overrides);
-    this.owned.push(connection);
+    this.own(connection);
     return connection;
+  }
+
+  /** Closes a connection made by {@link duplicate} before the rest. */
+  release(connection: Redis | Cluster): void {
+    const index = this.owned.indexOf(connection);
+    if (index >= 0) this.owned.splice(index, 1);
+    // Once: a second disconnect() of a closed ioredis connection arms a 2 s timer that holds the process.
+    if (connection.status !== 'end') connection.disconnect();
   }
 
   get isCluster(): boolean {

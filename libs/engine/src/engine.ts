@@ -238,7 +238,7 @@ export class Engine {
       startedEventId: Number(startedEventId),
       now: reply.now,
       scheduledTime: Number(scheduledTime) || reply.now,
-      events: entries.map(toHistoryEvent),
+      events: entries.map(historyEventFromStreamEntry),
     };
   }
 
@@ -332,7 +332,7 @@ export class Engine {
         now: reply.now,
         // Scheduled and taken in the same script: no time in a queue.
         scheduledTime: reply.now,
-        events: task[3].map(toHistoryEvent),
+        events: task[3].map(historyEventFromStreamEntry),
       },
     };
   }
@@ -420,14 +420,14 @@ export class Engine {
   async readHistory(ref: RunRef, afterEventId = 0): Promise<HistoryEvent[]> {
     const keys = this.keys.run(ref.workflowId, ref.runId);
     const entries = (await this.redis.xrange(keys.history, `${afterEventId + 1}-0`, '+')) as StreamEntry[];
-    return entries.map(toHistoryEvent);
+    return entries.map(historyEventFromStreamEntry);
   }
 
   /** The last event of a run's history (its close event, once closed). */
   async lastEvent(ref: RunRef): Promise<HistoryEvent | undefined> {
     const keys = this.keys.run(ref.workflowId, ref.runId);
     const [entry] = (await this.redis.xrevrange(keys.history, '+', '-', 'COUNT', 1)) as StreamEntry[];
-    return entry && toHistoryEvent(entry);
+    return entry && historyEventFromStreamEntry(entry);
   }
 
   async describeRun(ref: RunRef): Promise<RunDescription | undefined> {
@@ -491,9 +491,11 @@ export class Engine {
   }
 }
 
-type StreamEntry = [id: string, fields: string[]];
+/** An entry of a history stream, as XRANGE/XREAD return it. */
+export type StreamEntry = [id: string, fields: string[]];
 
-function toHistoryEvent([id, fields]: StreamEntry): HistoryEvent {
+/** A history stream entry (id `<eventId>-0`, fields t, ts, a) as a HistoryEvent. */
+export function historyEventFromStreamEntry([id, fields]: StreamEntry): HistoryEvent {
   const values: Record<string, string> = {};
   for (let i = 0; i < fields.length; i += 2) values[fields[i]!] = fields[i + 1]!;
   return {

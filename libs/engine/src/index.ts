@@ -5,7 +5,7 @@
  */
 export { RedisConnection, asRedisConnectionError, defaultRedisUrl } from './connection';
 export type { RedisConnectionOption } from './connection';
-export { DEFAULT_NAMESPACE_LIMITS, Engine, assertName } from './engine';
+export { DEFAULT_NAMESPACE_LIMITS, Engine, assertName, historyEventFromStreamEntry } from './engine';
 export type {
   ActivityOutcome,
   ActivityState,
@@ -17,6 +17,7 @@ export type {
   RunDescription,
   RunRef,
   StartWorkflowRequest,
+  StreamEntry,
   SweepOptions,
   WorkflowTaskStart,
 } from './engine';

@@ -1,7 +1,9 @@
 import {
   Activity,
   Client,
+  EventType,
   IllegalStateError,
+  RedisConnectionError,
   Worker,
   WorkflowAlreadyStartedError,
   WorkflowDefn,
@@ -11,7 +13,7 @@ import {
   activity,
   workflow,
 } from '@durabull/sdk';
-import type { ActivityInfo, Logger } from '@durabull/sdk';
+import type { ActivityInfo, HistoryEvent, Logger } from '@durabull/sdk';
 import { TestEnvironment } from '@durabull/testing';
 
 const infos: ActivityInfo[] = [];
@@ -149,6 +151,23 @@ describe('Client', () => {
     expect(lines.map((e) => e.message)).toEqual(['before the activity', 'echoing', 'after the activity']);
     expect(lines[0]!.attributes).toMatchObject({ workflowId: 'logged', runId: handle.runId, workflowType: 'echo-workflow' });
     expect(lines[1]!.attributes).toMatchObject({ workflowId: 'logged', activityId: '1', activityType: 'echo', attempt: 1, text: 'hi' });
+  });
+
+  it('follows a history as it grows, until the close event', async () => {
+    const worker = env.newWorker({ taskQueue: 'q', workflows: [EchoWorkflow], activities: [new Echo()] });
+    const handle = await env.client.startWorkflow(EchoWorkflow, 'followed', { id: 'followed', taskQueue: 'q' });
+    const followed: HistoryEvent[] = [];
+    await worker.runUntil(async () => {
+      for await (const event of handle.followHistory()) followed.push(event);
+    });
+    expect(followed).toEqual(await handle.fetchHistory());
+    expect(followed.at(-1)!.eventType).toBe(EventType.WorkflowExecutionCompleted);
+  });
+
+  it('fails with RedisConnectionError naming the Redis and the socket error when Redis cannot be reached', async () => {
+    const connecting = Client.connect({ redis: 'redis://127.0.0.1:1', namespace: env.namespace });
+    await expect(connecting).rejects.toThrow(RedisConnectionError);
+    await expect(connecting).rejects.toThrow('Redis is unreachable at redis://127.0.0.1:1: connect ECONNREFUSED');
   });
 
   it('refuses workflow and activity calls outside their code', () => {

@@ -1,6 +1,5 @@
 // `durabull workflow ...`: start, execute, describe, show, list, count, result, cancel, terminate.
-import { WORKFLOW_CLOSE_EVENT_TYPES, WorkflowExecutionStatus, WorkflowNotFoundError, formatHistoryTable } from '@durabull/sdk';
-import type { EventType } from '@durabull/sdk';
+import { WORKFLOW_CLOSE_EVENT_TYPES, WorkflowExecutionStatus, formatHistoryTable } from '@durabull/sdk';
 import type { Client, HistoryEvent, WorkflowHistory, WorkflowListFilter } from '@durabull/sdk';
 import type { CommandSpec, OptionSpec, OptionValues } from '../command';
 import { optionalPositiveInteger, optionalString, parseJsonOption, requiredString } from '../command';
@@ -8,8 +7,6 @@ import type { CommandContext } from '../context';
 import { UsageError } from '../errors';
 import { describeExecution, executionsTable, followHeader, followLine, formatKeyValues } from '../output';
 
-/** How long one XREAD of `show --follow` blocks before it checks the run still exists. */
-const FOLLOW_BLOCK_MS = 5_000;
 
 const ID: Record<string, OptionSpec> = {
   id: { type: 'string', value: '<workflowId>', description: 'workflow id' },
@@ -186,73 +183,17 @@ const show: CommandSpec = {
   },
 };
 
-type StreamEntry = [id: string, fields: string[]];
-
-/** A history stream entry as a HistoryEvent (entry id `<eventId>-0`; fields t, ts, a), as the engine reads it. */
-function toHistoryEvent([id, fields]: StreamEntry): HistoryEvent {
-  const values: Record<string, string> = {};
-  for (let i = 0; i + 1 < fields.length; i += 2) values[fields[i]!] = fields[i + 1]!;
-  return {
-    eventId: Number(id.slice(0, id.indexOf('-'))),
-    eventTime: new Date(Number(values['ts'])).toISOString(),
-    eventType: values['t'] as EventType,
-    attributes: JSON.parse(values['a'] ?? '{}') as Record<string, unknown>,
-  };
-}
-
-/** Prints `events`, then every event appended to the run's history stream, until its close event. */
+/** Prints `events`, then every event appended to the run's history, until its close event. */
 async function follow(ctx: CommandContext, client: Client, ref: { workflowId: string; runId: string }, events: HistoryEvent[]): Promise<number> {
   const print = (event: HistoryEvent) => (ctx.json ? ctx.out(JSON.stringify(event)) : ctx.out(followLine(event)));
   if (!ctx.json) ctx.out(followHeader());
   events.forEach(print);
-  let last = events.at(-1);
+  const last = events.at(-1);
   if (last && WORKFLOW_CLOSE_EVENT_TYPES.has(last.eventType)) return 0;
-
-  // A connection of its own: XREAD BLOCK holds it while it waits.
-  const reader = client.connection.duplicate();
-  let readerError: unknown;
-  reader.on('error', (error: unknown) => {
-    readerError = error;
-  });
-  const key = client.engine.keys.run(ref.workflowId, ref.runId).history;
-  const signal = ctx.io.signal;
-  // Disconnect once: a second disconnect() after the socket closed leaves ioredis' 2 s destroy
-  // timer running, which would hold the process.
-  let disconnected = false;
-  const disconnect = () => {
-    if (disconnected) return;
-    disconnected = true;
-    reader.disconnect();
-  };
-  const onAbort = disconnect;
-  signal?.addEventListener('abort', onAbort, { once: true });
-  try {
-    while (!signal?.aborted) {
-      let reply: Array<[string, StreamEntry[]]> | null;
-      try {
-        reply = (await reader.xread('BLOCK', FOLLOW_BLOCK_MS, 'STREAMS', key, `${last?.eventId ?? 0}-0`)) as Array<[string, StreamEntry[]]> | null;
-      } catch (error) {
-        if (signal?.aborted) break;
-        throw ctx.unreachable(readerError ?? error) ?? error;
-      }
-      if (!reply) {
-        // Nothing new for a while: stop if the run is gone (its namespace was purged).
-        if ((await reader.exists(key)) === 0) throw new WorkflowNotFoundError(ref.workflowId, ref.runId);
-        continue;
-      }
-      for (const [, entries] of reply) {
-        for (const entry of entries) {
-          last = toHistoryEvent(entry);
-          print(last);
-          if (WORKFLOW_CLOSE_EVENT_TYPES.has(last.eventType)) return 0;
-        }
-      }
-    }
-    return 0; // Ctrl-C: the user stopped following
-  } finally {
-    signal?.removeEventListener('abort', onAbort);
-    disconnect();
-  }
+  const handle = client.getWorkflowHandle(ref.workflowId, ref.runId);
+  // Ctrl-C ends the follow: the user stopped watching, which is not a failure.
+  for await (const event of handle.followHistory({ afterEventId: last?.eventId ?? 0, signal: ctx.io.signal })) print(event);
+  return 0;
 }
 
 function listFilter(values: OptionValues): WorkflowListFilter {

@@ -19,8 +19,8 @@ import {
   validateValue,
 } from '@durabull/common';
 import type { Duration, Failure, HistoryEvent, Payload, PayloadCodec, PayloadConverter } from '@durabull/common';
-import { Engine, RedisConnection, ReplyCode, asRedisConnectionError, assertName } from '@durabull/engine';
-import type { NamespaceLimits, RedisConnectionOption, RunFilter, RunRef, RunSummary } from '@durabull/engine';
+import { Engine, RedisConnection, ReplyCode, assertName, historyEventFromStreamEntry } from '@durabull/engine';
+import type { NamespaceLimits, RedisConnectionOption, RunFilter, RunRef, RunSummary, StreamEntry } from '@durabull/engine';
 import { checkInterceptors, composeInterceptors, headerAttribute } from '../interceptors';
 import type { ClientInterceptor, WorkflowStartInput } from '../interceptors';
 import { ConsoleLogger } from '../logger';
@@ -129,6 +129,8 @@ type WorkflowResult<C> = RunMethodOf<C> extends (...args: any[]) => infer R ? Aw
 
 const START_OPTIONS = new Set(['id', 'taskQueue', 'executionTimeout', 'runTimeout', 'taskTimeout', 'args']);
 const MAX_TASK_TIMEOUT = 120_000;
+/** How long one XREAD of followHistory blocks before it checks the run still exists. */
+const FOLLOW_BLOCK_MS = 5_000;
 
 /**
  * Starts workflows and reaches running and closed ones. Create it with {@link Client.connect};
@@ -180,7 +182,7 @@ export class Client {
       );
     } catch (err) {
       await connection.close();
-      throw err;
+      throw connection.failure(err);
     }
   }
 
@@ -228,7 +230,7 @@ export class Client {
         const runId = randomUUID();
         const encoded = await this.codecs.encode(this.payloads.toPayloads([...input.args]));
         checkPayloadSize(encoded, `Workflow ${input.workflowType} input`, this.engine.limits, this.logger);
-        const result = await reachRedis(() => this.engine.startWorkflow({
+        const result = await this.reachRedis(() => this.engine.startWorkflow({
           workflowId: input.workflowId,
           runId,
           workflowType: input.workflowType,
@@ -284,7 +286,7 @@ export class Client {
     filter: WorkflowListFilter = {},
     page: { pageSize?: number; pageToken?: string } = {},
   ): Promise<{ executions: WorkflowExecutionDescription[]; nextPageToken?: string }> {
-    const result = await reachRedis(() => this.engine.visibility.list(toRunFilter(filter), page.pageSize ?? 100, page.pageToken));
+    const result = await this.reachRedis(() => this.engine.visibility.list(toRunFilter(filter), page.pageSize ?? 100, page.pageToken));
     return { executions: result.runs.map(describeRun), nextPageToken: result.nextPageToken };
   }
 
@@ -300,7 +302,7 @@ export class Client {
 
   /** How many workflow executions of the namespace match `filter`. */
   countWorkflows(filter: WorkflowListFilter = {}): Promise<number> {
-    return reachRedis(() => this.engine.visibility.count(toRunFilter(filter)));
+    return this.reachRedis(() => this.engine.visibility.count(toRunFilter(filter)));
   }
 
   /** Closes the client's connections (not a Redis instance it was given). */
@@ -308,6 +310,15 @@ export class Client {
     await this.watcher?.close();
     await this.engine.close();
     await this.connection.close();
+  }
+
+  /** Runs a call that reaches Redis, turning "Redis is down" into a RedisConnectionError. @internal */
+  async reachRedis<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      throw this.connection.failure(error);
+    }
   }
 
   /** Watches a run for its close. @internal */
@@ -365,15 +376,6 @@ function describeRun(run: RunSummary): WorkflowExecutionDescription {
   };
 }
 
-/** Runs a call that reaches Redis, turning "Redis is down" into a RedisConnectionError. */
-async function reachRedis<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    throw asRedisConnectionError(error);
-  }
-}
-
 function splitArgs(rest: unknown[]): [unknown[], StartWorkflowOptionsWithArgs] {
   const options = (rest.length >= 2 ? rest[1] : rest[0]) as StartWorkflowOptionsWithArgs;
   if (typeof options !== 'object' || options === null) {
@@ -413,7 +415,7 @@ export class WorkflowHandle<R = unknown> {
    *   `TimeoutError` (timed out).
    */
   async result(): Promise<R> {
-    return reachRedis(async () => {
+    return this.client.reachRedis(async () => {
       const ref = await this.ref();
       const watch = await this.client.watchClose(ref);
       try {
@@ -464,7 +466,7 @@ export class WorkflowHandle<R = unknown> {
 
   /** Status and facts of the run. @throws WorkflowNotFoundError */
   async describe(): Promise<WorkflowExecutionDescription> {
-    return reachRedis(async () => {
+    return this.client.reachRedis(async () => {
       const ref = await this.ref();
       const run = await this.client.engine.describeRun(ref);
       if (!run) throw new WorkflowNotFoundError(this.workflowId, ref.runId);
@@ -474,7 +476,7 @@ export class WorkflowHandle<R = unknown> {
 
   /** The run's history events, oldest first. @throws WorkflowNotFoundError */
   async fetchHistory(): Promise<HistoryEvent[]> {
-    return reachRedis(async () => {
+    return this.client.reachRedis(async () => {
       const ref = await this.ref();
       const events = await this.client.engine.readHistory(ref);
       if (events.length === 0) throw new WorkflowNotFoundError(this.workflowId, ref.runId);
@@ -483,12 +485,56 @@ export class WorkflowHandle<R = unknown> {
   }
 
   /**
+   * The run's history as it grows: the events after `afterEventId` (all, by default), then each
+   * new event as it is appended, until the run's close event or until `signal` aborts. Waits on a
+   * connection of its own (XREAD BLOCK on the history stream).
+   * @throws WorkflowNotFoundError, RedisConnectionError
+   */
+  async *followHistory(options: { afterEventId?: number; signal?: AbortSignal } = {}): AsyncIterable<HistoryEvent> {
+    const { engine, connection } = this.client;
+    const ref = await this.client.reachRedis(() => this.ref());
+    const key = engine.keys.run(ref.workflowId, ref.runId).history;
+    const { signal } = options;
+    const reader = connection.duplicate();
+    const stop = () => connection.release(reader);
+    signal?.addEventListener('abort', stop, { once: true });
+    let last = options.afterEventId ?? 0;
+    try {
+      while (!signal?.aborted) {
+        let reply: Array<[string, StreamEntry[]]> | null;
+        try {
+          reply = (await reader.xread('BLOCK', FOLLOW_BLOCK_MS, 'STREAMS', key, `${last}-0`)) as typeof reply;
+        } catch (error) {
+          if (signal?.aborted) return;
+          throw connection.failure(error);
+        }
+        if (!reply) {
+          // Nothing new for a while: make sure the run still exists (its namespace may be gone).
+          if ((await reader.exists(key)) === 0) throw new WorkflowNotFoundError(this.workflowId, ref.runId);
+          continue;
+        }
+        for (const [, entries] of reply) {
+          for (const entry of entries) {
+            const event = historyEventFromStreamEntry(entry);
+            last = event.eventId;
+            yield event;
+            if (WORKFLOW_CLOSE_EVENT_TYPES.has(event.eventType)) return;
+          }
+        }
+      }
+    } finally {
+      signal?.removeEventListener('abort', stop);
+      stop();
+    }
+  }
+
+  /**
    * Requests cancellation: the workflow code gets a `CancelledError` where it waits (its
    * activities and timers are cancelled) and may clean up; a run that lets it escape ends
    * `WorkflowExecutionCanceled`.
    */
   async cancel(reason = ''): Promise<void> {
-    return reachRedis(async () => {
+    return this.client.reachRedis(async () => {
       const ref = await this.ref();
       this.check(await this.client.engine.requestCancelWorkflow(ref, reason, this.client.identity), ref);
     });
@@ -496,7 +542,7 @@ export class WorkflowHandle<R = unknown> {
 
   /** Ends the run at once (`WorkflowExecutionTerminated`); no workflow code runs. */
   async terminate(reason = '', ...details: unknown[]): Promise<void> {
-    return reachRedis(async () => {
+    return this.client.reachRedis(async () => {
       const ref = await this.ref();
       this.check(
         await this.client.engine.terminateWorkflow(
