@@ -22,6 +22,11 @@ const cliLines = codeBlocks(readme)
   .flatMap((b) => b.code.split('\n'))
   .filter((line) => line.startsWith('npx durabull '));
 
+/** What the `// comment` after each `console.log(...)` of an example says it prints. */
+function printedPerComments(code: string): string[] {
+  return [...code.matchAll(/console\.log\(.*\); \/\/ (.+)$/gm)].map((match) => match[1]!.trim());
+}
+
 /** File name of a TypeScript example: Jest-style examples (with `describe`) are specs. */
 const fileOf = (index: number) => (typescript[index]!.code.includes('describe(') ? `example-${index}.spec.ts` : `example-${index}.ts`);
 
@@ -74,7 +79,9 @@ describe('README examples', () => {
         env: childEnv,
       });
     } else {
-      await exec(process.execPath, ['-r', 'ts-node/register/transpile-only', file], { cwd: ROOT, env: childEnv, timeout: 60_000 });
+      const { stdout } = await exec(process.execPath, ['-r', 'ts-node/register/transpile-only', file], { cwd: ROOT, env: childEnv, timeout: 60_000 });
+      // `console.log(...); // what it prints`: the example prints what its comment says.
+      for (const expected of printedPerComments(typescript[index]!.code)) expect(stdout).toContain(expected);
     }
   });
 
