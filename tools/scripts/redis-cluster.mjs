@@ -1,0 +1,360 @@
+#!/usr/bin/env node
+// A throwaway Redis Cluster on loopback: 3 primaries, no replicas, no persistence.
+//
+//   As a module:  const cluster = await start();  cluster.nodes  // [{ host, port }, ...]
+//                 await cluster.stop();
+//   From a shell: node tools/scripts/redis-cluster.mjs
+//                 prints the nodes (and a DURABULL_TEST_REDIS_CLUSTER=... line), runs until
+//                 Ctrl-C (SIGINT) or SIGTERM, then stops the servers.
+//
+// Each node is `redis-server --cluster-enabled yes` on a free loopback port whose cluster bus
+// port (port + 10000) is free too, with its nodes.conf in a temporary directory; the slots are
+// assigned by `redis-cli --cluster create ... --cluster-replicas 0 --cluster-yes`. start()
+// resolves once CLUSTER INFO says `cluster_state:ok` on every node. stop() kills the servers by
+// PID (SIGTERM, then SIGKILL) and removes the directory; servers still alive when this process
+// exits are killed as a last resort.
+//
+// Needs redis-server and redis-cli (5.0 or later) on PATH. Node 20 built-ins only.
+import { spawn } from 'node:child_process';
+import { accessSync, constants as fsConstants, mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const TAG = 'redis-cluster:';
+const HOST = '127.0.0.1';
+const PRIMARIES = 3;
+const START_TIMEOUT_MS = 10_000;
+const CLUSTER_OK_TIMEOUT_MS = 20_000;
+const STOP_GRACE_MS = 3_000;
+/** A node's cluster bus listens on its port + 10000 (the default of every Redis version). */
+const BUS_OFFSET = 10_000;
+
+/** Every redis-server child not yet exited, killed (SIGKILL) when this process exits. */
+const liveServers = new Set();
+let exitHookInstalled = false;
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Full path of an executable found on PATH, or null. */
+function which(name) {
+  const key = Object.keys(process.env).find((k) => k.toUpperCase() === 'PATH') ?? 'PATH';
+  const exts = process.platform === 'win32' ? (process.env.PATHEXT ?? '.EXE;.CMD;.BAT').split(';') : [''];
+  for (const dir of (process.env[key] ?? '').split(path.delimiter).filter(Boolean)) {
+    for (const ext of exts) {
+      const candidate = path.join(dir, name + ext);
+      try {
+        accessSync(candidate, fsConstants.X_OK);
+        return candidate;
+      } catch {
+        // not here
+      }
+    }
+  }
+  return null;
+}
+
+/** The redis-server and redis-cli executables, or an Error saying how to install them. */
+function findExecutables() {
+  const server = which('redis-server');
+  const cli = which('redis-cli');
+  if (server && cli) return { server, cli };
+  const missing = [!server && 'redis-server', !cli && 'redis-cli'].filter(Boolean).join(' and ');
+  throw new Error(
+    [
+      `${TAG} ${missing} not found on PATH; a Redis Cluster for the tests needs both (Redis 5.0 or later).`,
+      'Install them and run again:',
+      '  Debian/Ubuntu: sudo apt-get install redis-server   (includes redis-cli)',
+      '  macOS:         brew install redis',
+    ].join('\n'),
+  );
+}
+
+/** Resolves true when `port` can be bound on HOST right now. */
+function portIsFree(port) {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.unref();
+    server.once('error', () => resolve(false));
+    server.listen(port, HOST, () => server.close(() => resolve(true)));
+  });
+}
+
+/** A port that is free, with port + BUS_OFFSET free as well (both were, a moment ago). */
+async function freeNodePort(taken) {
+  for (let i = 0; i < 200; i++) {
+    const port = 20_000 + Math.floor(Math.random() * 25_000);
+    if (taken.has(port) || taken.has(port + BUS_OFFSET) || taken.has(port - BUS_OFFSET)) continue;
+    if ((await portIsFree(port)) && (await portIsFree(port + BUS_OFFSET))) return port;
+  }
+  throw new Error(`${TAG} found no free loopback port pair (port and port + ${BUS_OFFSET}) between 20000 and 55000`);
+}
+
+/**
+ * Sends one command (an array of strings) to HOST:port and resolves its reply as text: the
+ * status/bulk/integer payload, or `-ERR ...` for an error reply (arrays are not parsed). Rejects
+ * when nothing answers.
+ */
+export function sendCommand(port, args, timeoutMs = 1_000) {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: HOST, port });
+    let data = Buffer.alloc(0);
+    const done = (error, value) => {
+      clearTimeout(timer);
+      socket.destroy();
+      if (error) reject(error);
+      else resolve(value);
+    };
+    const timer = setTimeout(() => done(new Error(`no reply from ${HOST}:${port} within ${timeoutMs} ms`)), timeoutMs);
+    socket.on('connect', () => {
+      socket.write(`*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`);
+    });
+    socket.on('data', (chunk) => {
+      data = Buffer.concat([data, chunk]);
+      const lineEnd = data.indexOf('\r\n');
+      if (lineEnd < 0) return;
+      const type = String.fromCharCode(data[0]);
+      const head = data.subarray(1, lineEnd).toString();
+      if (type === '$') {
+        const length = Number(head);
+        if (length < 0) return done(null, null);
+        if (data.length >= lineEnd + 2 + length + 2) done(null, data.subarray(lineEnd + 2, lineEnd + 2 + length).toString());
+      } else if (type === '-') {
+        done(null, `-${head}`);
+      } else {
+        done(null, head);
+      }
+    });
+    socket.on('error', (error) => done(error));
+    socket.on('close', () => done(new Error(`${HOST}:${port} closed the connection`)));
+  });
+}
+
+/** Runs a program to completion; resolves { code, output }. */
+function run(file, args) {
+  return new Promise((resolve) => {
+    const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const output = [];
+    child.stdout.on('data', (chunk) => output.push(chunk));
+    child.stderr.on('data', (chunk) => output.push(chunk));
+    child.on('error', (error) => resolve({ code: -1, output: error.message }));
+    child.on('exit', (code, signal) => resolve({ code: signal ? -1 : code, output: Buffer.concat(output).toString() }));
+  });
+}
+
+/** True when this file runs as the CLI, whose own signal handlers stop the cluster gracefully. */
+let cliMode = false;
+
+function killAllNow() {
+  for (const child of liveServers) {
+    try {
+      process.kill(child.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/**
+ * Last resorts against stray servers: kill them when this process exits, and when it is told to
+ * stop by a signal nobody else handles (Node's default action would skip the exit hook), after
+ * which the signal is raised again so the process still ends the way it would have.
+ */
+function installExitHook() {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', killAllNow);
+  if (cliMode) return;
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+    process.once(signal, () => {
+      killAllNow();
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    });
+  }
+}
+
+/** Starts one cluster-enabled redis-server and waits for its PING. */
+async function startNode(executable, port, dir) {
+  const output = [];
+  const child = spawn(
+    executable,
+    [
+      '--port', String(port),
+      '--bind', HOST,
+      '--cluster-enabled', 'yes',
+      '--cluster-config-file', path.join(dir, `nodes-${port}.conf`),
+      '--cluster-node-timeout', '2000',
+      '--dir', dir,
+      '--save', '',
+      '--appendonly', 'no',
+      '--daemonize', 'no',
+      '--protected-mode', 'yes',
+    ],
+    // Same process group as this one: a terminal's Ctrl-C reaches the servers too.
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  // Keep the pipes drained, but let this process exit (and its exit hook kill the servers).
+  child.unref();
+  // Only the start-up output is kept, for the error message when a server does not come up.
+  const collect = (chunk) => output.length < 200 && output.push(chunk);
+  child.stdout.on('data', collect);
+  child.stderr.on('data', collect);
+  child.stdout.unref?.();
+  child.stderr.unref?.();
+  liveServers.add(child);
+  let gone = null;
+  child.on('exit', (code, signal) => {
+    liveServers.delete(child);
+    gone = signal ?? `exit code ${code}`;
+  });
+  child.on('error', (error) => {
+    liveServers.delete(child);
+    gone = error.message;
+  });
+  const node = { host: HOST, port, child, output };
+  const started = Date.now();
+  while (!gone && Date.now() - started < START_TIMEOUT_MS) {
+    if ((await sendCommand(port, ['PING'], 250).catch(() => null)) === 'PONG') return node;
+    await sleep(50);
+  }
+  const text = Buffer.concat(output).toString().trim();
+  const error = new Error(
+    `${TAG} redis-server on ${HOST}:${port} ${gone ? `exited (${gone})` : `did not answer PING within ${START_TIMEOUT_MS / 1000} s`}` +
+      (text ? `; its output:\n${text}` : ''),
+  );
+  error.node = node;
+  throw error;
+}
+
+/** Kills servers by PID: SIGTERM, then SIGKILL after STOP_GRACE_MS; resolves when all exited. */
+async function killNodes(nodes) {
+  await Promise.all(
+    nodes.map(async ({ child }) => {
+      if (!liveServers.has(child)) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      const signal = (name) => {
+        try {
+          process.kill(child.pid, name);
+        } catch {
+          // exited meanwhile; its 'exit' event is on its way
+        }
+      };
+      signal('SIGTERM');
+      const timer = setTimeout(() => signal('SIGKILL'), STOP_GRACE_MS);
+      await exited;
+      clearTimeout(timer);
+    }),
+  );
+}
+
+/** Resolves once CLUSTER INFO reports cluster_state:ok (all 16384 slots, every primary known). */
+async function waitForClusterOk(nodes) {
+  const started = Date.now();
+  let last = '';
+  for (;;) {
+    const infos = await Promise.all(nodes.map(({ port }) => sendCommand(port, ['CLUSTER', 'INFO']).catch((e) => `error: ${e.message}`)));
+    const ok = infos.every(
+      (info) =>
+        /^cluster_state:ok\r?$/m.test(info) &&
+        /^cluster_slots_ok:16384\r?$/m.test(info) &&
+        new RegExp(`^cluster_known_nodes:${nodes.length}\\r?$`, 'm').test(info),
+    );
+    if (ok) return;
+    last = infos.map((info, i) => `${nodes[i].port}: ${(/^cluster_state:\w+/m.exec(info) ?? [info])[0]}`).join(', ');
+    if (Date.now() - started > CLUSTER_OK_TIMEOUT_MS) {
+      throw new Error(`${TAG} the cluster did not reach cluster_state:ok within ${CLUSTER_OK_TIMEOUT_MS / 1000} s (${last})`);
+    }
+    await sleep(100);
+  }
+}
+
+/**
+ * Starts a 3-primary cluster on loopback. Resolves `{ nodes: [{ host, port }], stop() }`; throws
+ * (after stopping whatever it started) when redis-server or redis-cli is missing or the cluster
+ * does not come up.
+ */
+export async function start() {
+  const { server, cli } = findExecutables();
+  installExitHook();
+  const dir = mkdtempSync(path.join(tmpdir(), 'durabull-redis-cluster-'));
+  const nodes = [];
+  const stop = async () => {
+    await killNodes(nodes.splice(0));
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const taken = new Set();
+    for (let i = 0; i < PRIMARIES; i++) {
+      // A port taken between the probe and redis-server's bind makes the server exit: try another.
+      for (let attempt = 1; ; attempt++) {
+        const port = await freeNodePort(taken);
+        taken.add(port);
+        try {
+          nodes.push(await startNode(server, port, dir));
+          break;
+        } catch (error) {
+          if (error.node) await killNodes([error.node]);
+          if (attempt >= 3) throw error;
+        }
+      }
+    }
+    const create = await run(cli, [
+      '--cluster', 'create',
+      ...nodes.map(({ host, port }) => `${host}:${port}`),
+      '--cluster-replicas', '0',
+      '--cluster-yes',
+    ]);
+    if (create.code !== 0) {
+      throw new Error(`${TAG} redis-cli --cluster create failed (exit code ${create.code}):\n${create.output.trim()}`);
+    }
+    await waitForClusterOk(nodes);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return {
+    nodes: nodes.map(({ host, port }) => ({ host, port })),
+    pids: nodes.map(({ child }) => child.pid),
+    dir,
+    stop,
+  };
+}
+
+/** `host:port,host:port,...`: the form of DURABULL_TEST_REDIS_CLUSTER. */
+export function formatNodes(nodes) {
+  return nodes.map(({ host, port }) => `${host}:${port}`).join(',');
+}
+
+async function main() {
+  cliMode = true;
+  let cluster;
+  try {
+    cluster = await start();
+  } catch (error) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
+  process.stdout.write(
+    [
+      `${TAG} a ${cluster.nodes.length}-primary Redis Cluster is up (pids ${cluster.pids.join(', ')}):`,
+      ...cluster.nodes.map(({ host, port }) => `  ${host}:${port}`),
+      `DURABULL_TEST_REDIS_CLUSTER=${formatNodes(cluster.nodes)}`,
+      'Press Ctrl-C to stop it.',
+      '',
+    ].join('\n'),
+  );
+  const onSignal = async (signal) => {
+    process.stdout.write(`${TAG} ${signal}: stopping the cluster\n`);
+    await cluster.stop();
+    process.exit(0);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  // Keep running until a signal arrives.
+  setInterval(() => undefined, 1 << 30);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  await main();
+}
