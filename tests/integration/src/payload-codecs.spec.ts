@@ -49,7 +49,10 @@ describe('payload codecs: AES-256-GCM encryption at rest', () => {
 
   /** Everything Redis holds for the namespace, as text. */
   async function rawNamespace(client: Client): Promise<string> {
-    const keys = await client.redis.keys(`${client.engine.keys.prefix}:{${client.namespace}*`);
+    // Every primary of a Redis Cluster holds part of the namespace.
+    const nodes = 'nodes' in client.redis ? client.redis.nodes('master') : [client.redis];
+    const pattern = `${client.engine.keys.prefix}:{${client.namespace}*`;
+    const keys = (await Promise.all(nodes.map((node) => node.keys(pattern)))).flat();
     const parts: string[] = [];
     for (const k of keys) {
       const type = await client.redis.type(k);

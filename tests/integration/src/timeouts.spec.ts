@@ -139,11 +139,14 @@ describe('activity timeouts', () => {
         maxConcurrentActivityTaskExecutions: 1,
       });
       const busy = await start({ plan: { attempts: ['hang'] }, options: { startToCloseTimeout: '2s', retryPolicy: { maximumAttempts: 1 } } }, 'busy');
-      const waiting = await start(
-        { plan: { attempts: ['ok'] }, options: { startToCloseTimeout: '5s', scheduleToStartTimeout: 300 } },
-        'waiting',
-      );
       const error = await worker.runUntil(async () => {
+        // The busy attempt holds the only slot before the other is scheduled (on a Redis Cluster
+        // the two runs' workflow tasks may otherwise complete in either order).
+        while (seen.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+        const waiting = await start(
+          { plan: { attempts: ['ok'] }, options: { startToCloseTimeout: '5s', scheduleToStartTimeout: 300 } },
+          'waiting',
+        );
         const failure = await waiting.result().catch((e: WorkflowFailureError) => e);
         await busy.result().catch(() => undefined);
         return failure;
