@@ -116,6 +116,7 @@ describe('Engine fences', () => {
     const other = await Engine.open(connection.client, { namespace: `test-${randomBytes(6).toString('hex')}` });
     expect(await other.describeRun(ref)).toBeUndefined();
     expect(await other.readHistory(ref)).toEqual([]);
+    await other.purge();
     await other.close();
   });
 });
