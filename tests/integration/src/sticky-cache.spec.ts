@@ -99,6 +99,35 @@ describe('workflow cache and sticky routing', () => {
     expect(history.filter((e) => e.eventType === EventType.ActivityTaskStarted)).toHaveLength(4);
   });
 
+  /**
+   * Makes each eager hand-over report `seen(actual)` as the last event id the worker holds, as
+   * when its cached runtime was away (held by a stale task, evicted) or came back meanwhile.
+   */
+  function misreportSeenEventId(seen: (actual: number) => number) {
+    const handed: number[] = [];
+    const original = env.client.engine.completeActivityTask.bind(env.client.engine);
+    jest.spyOn(env.client.engine, 'completeActivityTask').mockImplementation(async (ref, workerId, outcome, details, eager) => {
+      const reply = await original(ref, workerId, outcome, details, eager && { ...eager, seenEventId: seen(eager.seenEventId) });
+      if (reply.workflowTask) handed.push(reply.workflowTask.events[0]!.eventId);
+      return reply;
+    });
+    return handed;
+  }
+
+  it.each([
+    ['the whole history while the run is cached', () => 0, (seen: number[]) => expect(seen).toEqual([1, 1, 1])],
+    ['events that do not continue the cached run', (actual: number) => actual - 1, (seen: number[]) => expect(seen).toEqual([3, 9, 15])],
+  ])('rebuilds the run by replay when a task brings %s', async (_case, seen, expectHanded) => {
+    const handed = misreportSeenEventId(seen);
+    const worker = env.newWorker({ taskQueue: 'q', workflows: [Count], activities: [new Counter()] });
+    const handle = await env.client.startWorkflow(Count, 3, { id: 'misreported', taskQueue: 'q' });
+    expect(await worker.runUntil(handle.result())).toBe(3);
+    expectHanded(handed);
+    const history = await handle.fetchHistory();
+    expect(history.filter((e) => e.eventType === EventType.WorkflowTaskFailed)).toEqual([]);
+    expect(history.filter((e) => e.eventType === EventType.WorkflowTaskCompleted)).toHaveLength(4);
+  });
+
   it('rebuilds an evicted run by replaying its whole history', async () => {
     const calls = recordTaskStarts();
     const worker = env.newWorker({ taskQueue: 'q', workflows: [Count], activities: [new Counter()], maxCachedWorkflows: 1, eagerExecution: false });

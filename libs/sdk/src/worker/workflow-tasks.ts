@@ -84,15 +84,18 @@ export class WorkflowTaskRunner {
     const fence = start.events.at(-1)?.eventId ?? runtime?.lastEventId ?? 0;
     const completedEventId = fence + (start.attempt > 1 ? 3 : 1);
     const startedAt = performance.now();
+    const history = await this.historyFor(task, start, runtime);
+    // Events from the start of history rebuild the run: a runtime at hand is not theirs to continue.
+    if (history[0]?.eventId === 1) runtime = undefined;
     const workflowType =
-      runtime?.info.workflowType ?? (start.events[0]?.attributes as { workflowType?: string } | undefined)?.workflowType ?? 'unknown';
+      runtime?.info.workflowType ?? (history[0]?.attributes as { workflowType?: string } | undefined)?.workflowType ?? 'unknown';
     const labels = metrics.workflow(workflowType);
     metrics.workflowTaskScheduleToStart.observe(labels, Math.max(0, start.now - start.scheduledTime) / 1000);
     if (runtime) metrics.cacheHits.inc(labels);
-    else if (start.events.some((e) => e.eventType === EventType.WorkflowTaskCompleted)) metrics.cacheMisses.inc(labels);
+    else if (history.some((e) => e.eventType === EventType.WorkflowTaskCompleted)) metrics.cacheMisses.inc(labels);
     let reserved = 0;
     try {
-      const events = await codecs.decodeEvents(start.events);
+      const events = await codecs.decodeEvents(history);
       runtime ??= this.newRuntime(task.runId, events[0]);
       const commands = await runtime.runTask(events, start.now, completedEventId, identity);
       this.warnOnLongHistory(runtime);
@@ -138,6 +141,19 @@ export class WorkflowTaskRunner {
       metrics.workflowTaskExecution.observe(labels, (performance.now() - startedAt) / 1000);
       metrics.setCacheSize(this.cache.size);
     }
+  }
+
+  /**
+   * The events to run a task with. The engine sends those after the event id the worker said it
+   * held, but by the time the task runs, the run's runtime may have left the cache (evicted) or
+   * come back to it (a stale task held it meanwhile): events that neither continue the runtime at
+   * hand nor start the history are completed from its start, to rebuild the run by replay.
+   */
+  private async historyFor(task: WorkflowTaskJobData, start: WorkflowTaskStart, runtime: WorkflowRuntime | undefined): Promise<HistoryEvent[]> {
+    const first = start.events[0]?.eventId;
+    if (first === undefined || first === 1 || first === (runtime?.lastEventId ?? 0) + 1) return start.events;
+    const fence = start.events.at(-1)!.eventId;
+    return (await this.engine.readHistory(task)).filter((event) => event.eventId <= fence);
   }
 
   /** Refuses a command whose payloads are over the namespace's limit (the task fails, naming it). */
