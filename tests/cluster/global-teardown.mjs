@@ -32,7 +32,7 @@ export default async function globalTeardown() {
     const lines = await Promise.all(
       cluster.nodes.map(async ({ host, port }) => {
         const stats = await sendCommand(port, ['INFO', 'commandstats']);
-        return `  ${host}:${port}  evalsha=${calls(stats, 'evalsha')} xadd(history)=${calls(stats, 'xadd')} bzpopmin=${calls(stats, 'bzpopmin')}`;
+        return `  ${host}:${port}  fcall=${calls(stats, 'fcall')} evalsha=${calls(stats, 'evalsha')} xadd(history)=${calls(stats, 'xadd')} bzpopmin=${calls(stats, 'bzpopmin')}`;
       }),
     );
     process.stderr.write(`\ncluster tests: commands per primary of ${formatNodes(cluster.nodes)}\n${lines.join('\n')}\n`);

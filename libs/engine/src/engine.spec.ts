@@ -2,15 +2,15 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { EventType } from '@durabull/common';
 import { RedisConnection } from './connection';
 import { Engine } from './engine';
-import { ReplyCode } from './scripts';
+import { ReplyCode, scriptLibrary } from './scripts';
 
-/** The engine's fences, driven directly: no worker, so every step is explicit. */
-describe('Engine fences', () => {
+/** The engine's fences, driven directly: no worker, so every step is explicit. Both ways of running its Lua. */
+describe.each(['functions', 'eval'] as const)('Engine fences (scripts run as %s)', (scriptMode) => {
   let connection: RedisConnection;
   let engine: Engine;
   beforeEach(async () => {
     connection = RedisConnection.from();
-    engine = await Engine.open(connection.client, { namespace: `test-${randomBytes(6).toString('hex')}`, shards: 4 });
+    engine = await Engine.open(connection.client, { namespace: `test-${randomBytes(6).toString('hex')}`, shards: 4, scriptMode });
   });
   afterEach(async () => {
     await engine.purge();
@@ -48,6 +48,12 @@ describe('Engine fences', () => {
         },
       ],
     });
+
+  it(`sends its transitions as ${scriptMode === 'functions' ? 'FCALL' : 'EVALSHA'}`, async () => {
+    const fcall = jest.spyOn(connection.client, 'fcall');
+    await startedTask();
+    expect(fcall).toHaveBeenCalledTimes(scriptMode === 'functions' ? 2 : 0);
+  });
 
   it('lets exactly one of two concurrent completions of a workflow task append', async () => {
     const { ref, task, start } = await startedTask();
@@ -118,5 +124,31 @@ describe('Engine fences', () => {
     expect(await other.readHistory(ref)).toEqual([]);
     await other.purge();
     await other.close();
+  });
+});
+
+describe('the Lua function library', () => {
+  let connection: RedisConnection;
+  let engine: Engine;
+  beforeEach(async () => {
+    connection = RedisConnection.from();
+    engine = await Engine.open(connection.client, { namespace: `test-${randomBytes(6).toString('hex')}` });
+  });
+  afterEach(async () => {
+    await engine.purge();
+    await engine.close();
+    await connection.close();
+  });
+
+  const libraryLoaded = async () =>
+    ((await connection.client.call('FUNCTION', 'LIST', 'LIBRARYNAME', scriptLibrary().name)) as unknown[]).length === 1;
+
+  it('is loaded again when Redis lost it (a restart without persistence, FUNCTION FLUSH), and the call goes through', async () => {
+    await engine.fireDueDeadlines(0);
+    expect(await libraryLoaded()).toBe(true);
+    await connection.client.call('FUNCTION', 'DELETE', scriptLibrary().name);
+    expect(await libraryLoaded()).toBe(false);
+    expect(await engine.fireDueDeadlines(0)).toEqual({});
+    expect(await libraryLoaded()).toBe(true);
   });
 });

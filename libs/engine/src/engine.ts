@@ -4,7 +4,8 @@ import { crashPoint } from './crash-points';
 import { Dispatcher } from './dispatcher';
 import { NamespaceKeys, runKeyList } from './keys';
 import type { RunKeys } from './keys';
-import { ReplyCode, callScript, parseRunReply, registerScripts } from './scripts';
+import { ReplyCode, ScriptRunner, parseRunReply } from './scripts';
+import type { ScriptMode } from './scripts';
 import type { RunReply } from './scripts';
 import { Visibility } from './visibility';
 
@@ -18,6 +19,11 @@ export interface NamespaceOptions {
   shards?: number;
   /** Limits of a new namespace (ignored when the namespace exists). @default Temporal's */
   limits?: Partial<NamespaceLimits>;
+  /**
+   * How the Lua transitions run: `functions` (a Redis Functions library, Redis 7+) or `eval`
+   * (EVALSHA). @default functions where Redis has them, else eval
+   */
+  scriptMode?: ScriptMode;
 }
 
 /**
@@ -163,13 +169,16 @@ export class Engine {
   readonly dispatcher: Dispatcher;
   /** Listing and counting runs. */
   readonly visibility: Visibility;
+  private readonly scripts: ScriptRunner;
 
   private constructor(
     readonly redis: Redis | Cluster,
     readonly keys: NamespaceKeys,
     /** The namespace's limits. */
     readonly limits: Readonly<NamespaceLimits>,
+    scriptMode: ScriptMode | undefined,
   ) {
+    this.scripts = new ScriptRunner(redis, scriptMode);
     this.dispatcher = new Dispatcher(keys, redis);
     this.visibility = new Visibility(redis, keys);
   }
@@ -187,7 +196,6 @@ export class Engine {
     for (const [name, value] of Object.entries(requestedLimits)) {
       if (!Number.isInteger(value) || value < 0) throw new TypeError(`Invalid limits.${name}: ${JSON.stringify(value)} (an integer >= 0)`);
     }
-    registerScripts(redis);
     const probe = new NamespaceKeys(prefix, options.namespace, requested);
     // The first client of a namespace fixes its settings; later ones read them.
     const settings: Record<string, number> = { shards: requested, ...requestedLimits };
@@ -195,7 +203,7 @@ export class Engine {
     const stored = await redis.hmget(probe.meta, ...Object.keys(settings));
     const values = Object.fromEntries(Object.keys(settings).map((field, i) => [field, Number(stored[i])]));
     const limits = Object.fromEntries(Object.keys(requestedLimits).map((field) => [field, values[field]!])) as unknown as NamespaceLimits;
-    return new Engine(redis, new NamespaceKeys(prefix, options.namespace, values['shards']!), Object.freeze(limits));
+    return new Engine(redis, new NamespaceKeys(prefix, options.namespace, values['shards']!), Object.freeze(limits), options.scriptMode);
   }
 
   get namespace(): string {
@@ -373,7 +381,7 @@ export class Engine {
   async fireDueDeadlines(shard: number, wakeAt?: number): Promise<{ early?: number }> {
     const keys = this.keys.shard(shard);
     for (;;) {
-      const [code, , rest] = (await callScript(this.redis, 'dueDeadlines', [keys.deadlines, keys.wakes, keys.outbox], [
+      const [code, , rest] = (await this.scripts.call('dueDeadlines', [keys.deadlines, keys.wakes, keys.outbox], [
         wakeAt === undefined ? '' : wakeAt,
         200,
       ])) as [number, number, string[] | number];
@@ -394,7 +402,7 @@ export class Engine {
   async sweep(options: SweepOptions): Promise<void> {
     for (let shard = 0; shard < this.keys.shardCount; shard++) {
       const keys = this.keys.shard(shard);
-      const [now, members, overdue] = (await callScript(this.redis, 'sweepShard', [keys.outbox, keys.deadlines], [
+      const [now, members, overdue] = (await this.scripts.call('sweepShard', [keys.outbox, keys.deadlines], [
         options.graceMs,
         options.limit ?? 500,
       ])) as [number, string[], number];
@@ -482,7 +490,7 @@ export class Engine {
   private async transition(script: string, ref: RunRef, args: Array<string | number>, extraKeys: string[] = []): Promise<RunReply> {
     const keys: RunKeys = this.keys.run(ref.workflowId, ref.runId);
     const reply = parseRunReply(
-      await callScript(this.redis, script, [...runKeyList(keys), ...extraKeys], [ref.runId, this.keys.channelPrefix, ...args]),
+      await this.scripts.call(script, [...runKeyList(keys), ...extraKeys], [ref.runId, this.keys.channelPrefix, ...args]),
     );
     crashPoint(`afterCommit:${script}`);
     if (reply.dispatch.length > 0) await this.dispatcher.dispatch(keys.shard, reply.dispatch, reply.now);

@@ -25,6 +25,7 @@ export { Dispatcher, TASK_JOB_OPTIONS } from './dispatcher';
 export { NamespaceKeys, QueueNames } from './keys';
 export type { RunKeys, ShardKeys } from './keys';
 export { ReplyCode } from './scripts';
+export type { ScriptMode } from './scripts';
 export type { ActivityTaskJobData, WakeJobData, WorkflowTaskJobData } from './tasks';
 export { Visibility } from './visibility';
 export type { RunFilter, RunPage, RunSummary } from './visibility';

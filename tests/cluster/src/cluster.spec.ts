@@ -36,24 +36,24 @@ class Waits {
   }
 }
 
-/** The engine's Lua scripts and how many keys each takes (`<name>-<numberOfKeys>.lua`). */
-const SCRIPTS = readdirSync(join(__dirname, '..', '..', '..', 'libs', 'engine', 'src', 'lua'))
-  .map((file) => /^(\w+)-(\d+)\.lua$/.exec(file))
-  .filter((match): match is RegExpExecArray => match !== null)
-  .map((match) => ({ name: match[1]!, keys: Number(match[2]) }));
+/** The engine's Lua scripts (`<name>-<numberOfKeys>.lua`). */
+const SCRIPTS = new Set(
+  readdirSync(join(__dirname, '..', '..', '..', 'libs', 'engine', 'src', 'lua'))
+    .map((file) => /^(\w+)-\d+\.lua$/.exec(file)?.[1])
+    .filter((name): name is string => name !== undefined),
+);
 
-/** Records the keys of every engine script call made through `redis`. */
+/** Records the keys of every engine script call made through `redis` (FCALL of `durabull_<hash>_<script>`). */
 function recordScriptKeys(redis: Redis | Cluster): Array<{ script: string; keys: string[] }> {
   const calls: Array<{ script: string; keys: string[] }> = [];
-  const target = redis as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
-  for (const { name, keys } of SCRIPTS) {
-    const original = target[name];
-    if (typeof original !== 'function') throw new Error(`script ${name} is not registered on the client`);
-    target[name] = function (this: unknown, ...args: unknown[]) {
-      calls.push({ script: name, keys: args.slice(0, keys).map(String) });
-      return original.apply(this, args);
-    };
-  }
+  const original = redis.fcall.bind(redis) as (...args: unknown[]) => Promise<unknown>;
+  (redis as unknown as { fcall: (...args: unknown[]) => Promise<unknown> }).fcall = (...args: unknown[]) => {
+    const [fn, numberOfKeys, ...rest] = args;
+    const script = String(fn).replace(/^durabull_[0-9a-f]+_/, '');
+    if (!SCRIPTS.has(script)) throw new Error(`FCALL of ${String(fn)}, not an engine script`);
+    calls.push({ script, keys: rest.slice(0, Number(numberOfKeys)).map(String) });
+    return original(...args);
+  };
   return calls;
 }
 

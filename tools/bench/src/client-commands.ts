@@ -14,7 +14,7 @@ export interface ClientCommands {
   roundTrips: number;
   /** Commands by name. */
   byCommand: Record<string, number>;
-  /** EVALSHA/EVAL calls by script name (`defineCommand` names: BullMQ's and Durabull's). */
+  /** EVALSHA and FCALL calls by script name (BullMQ's `defineCommand` names, Durabull's scripts). */
   byScript: Record<string, number>;
 }
 
@@ -37,6 +37,11 @@ function scriptName(connection: unknown, sha: unknown): string {
   return name;
 }
 
+/** A function of Durabull's library (`durabull_<hash>_<script>`) by its script name. */
+function functionScriptName(fn: unknown): string {
+  return typeof fn === 'string' ? fn.replace(/^durabull_[0-9a-f]+_/, '') : 'unknown';
+}
+
 let totals: ClientCommands | undefined;
 
 /** Starts counting (once per process; later calls do nothing). */
@@ -53,8 +58,8 @@ export function installCommandCounter(): void {
     if (name !== 'info') {
       counts.commands++;
       counts.byCommand[name] = (counts.byCommand[name] ?? 0) + 1;
-      if (name === 'evalsha') {
-        const script = scriptName(this, command.args[0]);
+      if (name === 'evalsha' || name === 'fcall') {
+        const script = name === 'evalsha' ? scriptName(this, command.args[0]) : functionScriptName(command.args[0]);
         counts.byScript[script] = (counts.byScript[script] ?? 0) + 1;
       }
       // A pipeline passes the same stream object for each of its commands and writes them at once.

@@ -25,7 +25,7 @@ export interface HostMemory {
 }
 
 /** What a worker process can be asked. */
-export type HostRequestBody = { type: 'start'; config: HostStartConfig } | { type: 'stop' } | { type: 'memory' } | { type: 'commands' };
+export type HostRequestBody = { type: 'start'; config: HostStartConfig } | { type: 'stop' } | { type: 'memory' } | { type: 'commands' } | { type: 'cpu' };
 
 /** A request to a worker process; it answers with a {@link HostReply} of the same id. */
 export type HostRequest = { id: number } & HostRequestBody;

@@ -124,6 +124,11 @@ export class WorkerHost {
     return (await this.request({ type: 'memory' })) as HostMemory;
   }
 
+  /** CPU time (user + system) the process has used so far, in microseconds. */
+  async cpu(): Promise<number> {
+    return (await this.request({ type: 'cpu' })) as number;
+  }
+
   /** Redis commands the process has sent so far. */
   async commands(): Promise<ClientCommands> {
     return (await this.request({ type: 'commands' })) as ClientCommands;

@@ -2,7 +2,7 @@ import { clientCommands, clientCommandsPer, sumClientCommands } from './client-c
 import type { ClientCommands } from './client-commands';
 import type { BenchContext } from './context';
 import type { WorkerHost } from './hosts';
-import { commandStats, commandUsage } from './redis-stats';
+import { commandStats, commandUsage, redisCpuMicros } from './redis-stats';
 import type { CommandUsage } from './redis-stats';
 
 /** Redis commands per unit of work, seen from both ends. */
@@ -11,13 +11,33 @@ export interface CommandMeasurement {
   server: CommandUsage;
   /** What this process and `hosts` sent: commands and round trips. */
   client: ClientCommands;
+  /** CPU time spent per unit of work, in microseconds. */
+  cpu: CpuUsage;
+}
+
+/** CPU time per unit of work: what the work costs the machine, whatever else competes for it. */
+export interface CpuUsage {
+  /** The Redis server process. */
+  redis: number;
+  /** This process and `hosts` (the client and the workers). */
+  node: number;
+}
+
+/** CPU time (user + system) this process has used so far, in microseconds. */
+export function cpuMicros(): number {
+  const { user, system } = process.cpuUsage();
+  return user + system;
+}
+
+async function nodeCpuMicros(hosts: readonly WorkerHost[]): Promise<number> {
+  return cpuMicros() + (await Promise.all(hosts.map((host) => host.cpu()))).reduce((sum, micros) => sum + micros, 0);
 }
 
 async function clientTotals(hosts: readonly WorkerHost[]): Promise<ClientCommands> {
   return sumClientCommands([clientCommands(), ...(await Promise.all(hosts.map((host) => host.commands())))]);
 }
 
-/** Runs `work` (worth `units` workflows or chains) and counts the Redis commands it caused. */
+/** Runs `work` (worth `units` workflows or chains) and counts the Redis commands and CPU time it caused. */
 export async function withCommands<T>(
   ctx: BenchContext,
   units: number,
@@ -25,12 +45,13 @@ export async function withCommands<T>(
   work: () => Promise<T>,
 ): Promise<{ value: T; commands: CommandMeasurement }> {
   const clientBefore = await clientTotals(hosts);
-  const serverBefore = await commandStats(ctx.redis);
+  const [serverBefore, redisCpuBefore, nodeCpuBefore] = await Promise.all([commandStats(ctx.redis), redisCpuMicros(ctx.redis), nodeCpuMicros(hosts)]);
   const value = await work();
-  const serverAfter = await commandStats(ctx.redis);
+  const [serverAfter, redisCpuAfter, nodeCpuAfter] = await Promise.all([commandStats(ctx.redis), redisCpuMicros(ctx.redis), nodeCpuMicros(hosts)]);
   const clientAfter = await clientTotals(hosts);
   const client = clientCommandsPer(clientBefore, clientAfter, units);
-  return { value, commands: { server: commandUsage(serverBefore, serverAfter, units, client.byCommand), client } };
+  const cpu = { redis: (redisCpuAfter - redisCpuBefore) / units, node: (nodeCpuAfter - nodeCpuBefore) / units };
+  return { value, commands: { server: commandUsage(serverBefore, serverAfter, units, client.byCommand), client, cpu } };
 }
 
 /** The measurement with the median round trips: one repetition standing for all (they barely differ). */

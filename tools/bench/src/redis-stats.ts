@@ -81,6 +81,17 @@ export async function usedMemory(redis: Redis): Promise<number> {
   return Number(match[1]);
 }
 
+/**
+ * CPU time the Redis server process has used (`INFO cpu`: user + system, all its threads), in
+ * microseconds. Unlike commandstats' usec, which is wall-clock time inside commands and grows
+ * when the machine's other processes take the core Redis runs on, this is work done.
+ */
+export async function redisCpuMicros(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu');
+  const seconds = (field: string) => Number(new RegExp(`^${field}:([\\d.]+)`, 'm').exec(info)?.[1] ?? NaN);
+  return Math.round((seconds('used_cpu_user') + seconds('used_cpu_sys')) * 1e6);
+}
+
 /** `redis_version` from `INFO server`. */
 export async function redisVersion(redis: Redis): Promise<string> {
   return /^redis_version:(\S+)/m.exec(await redis.info('server'))?.[1] ?? 'unknown';

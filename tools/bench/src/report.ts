@@ -159,7 +159,7 @@ export function commandsTable(scenarios: readonly ScenarioResult[], markdown = f
 }
 
 /**
- * Lua scripts (EVALSHA) per one-activity workflow (or raw chain) by script name, one at a time
+ * Lua scripts (EVALSHA, FCALL) per one-activity workflow (or raw chain) by script name, one at a time
  * (latency scenario) and with thousands in flight (throughput, 1 worker process): which
  * transitions and BullMQ operations the round trips are. Empty when neither scenario ran.
  */
@@ -213,6 +213,6 @@ export function renderReport(report: BenchReport, markdown = false): string {
   const commands = commandsTable(report.scenarios, markdown);
   if (commands) parts.push('', 'Redis commands per one-activity workflow (latency scenario, one at a time):', '', commands);
   const scripts = scriptsTable(report.scenarios, markdown);
-  if (scripts) parts.push('', 'Lua scripts (EVALSHA) sent per one-activity workflow / raw chain:', '', scripts);
+  if (scripts) parts.push('', 'Lua scripts (EVALSHA, FCALL) sent per one-activity workflow / raw chain:', '', scripts);
   return parts.join('\n');
 }

@@ -6,6 +6,7 @@
 import 'reflect-metadata';
 import { Client, Worker } from '@durabull/sdk';
 import { clientCommands, installCommandCounter } from './client-commands';
+import { cpuMicros } from './measure';
 import type { HostMemory, HostReady, HostReply, HostRequest, HostStartConfig } from './host-protocol';
 import { RawChainWorkers } from './raw-chain';
 import { BENCH_WORKFLOWS, BenchActivities } from './workloads';
@@ -63,6 +64,8 @@ async function handle(request: HostRequest): Promise<unknown> {
       return memory();
     case 'commands':
       return clientCommands();
+    case 'cpu':
+      return cpuMicros();
   }
 }
 

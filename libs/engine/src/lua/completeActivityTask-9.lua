@@ -21,6 +21,7 @@
   taken eagerly, is { token, attempt, startedEventId, events after ARGV[11] }; or E_STALE.
 ]]
 --- @include "run"
+begin_run(KEYS, ARGV)
 
 local sid, attempt, worker, outcome, body, facts, details, eagerIdentity, seen =
   ARGV[3], tonumber(ARGV[4]), ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10], tonumber(ARGV[11])

@@ -26,6 +26,7 @@
   and scheduled again).
 ]]
 --- @include "run"
+begin_run(KEYS, ARGV)
 
 local tok, identity, worker, stickyTimeout, fence, n =
   ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])

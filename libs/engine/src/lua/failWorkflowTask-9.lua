@@ -13,6 +13,7 @@
   Returns reply(1, nextAttempt) or E_STALE.
 ]]
 --- @include "run"
+begin_run(KEYS, ARGV)
 
 local tok, identity, cause, failure = ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 if not get('status') then return reply(E_NOT_FOUND) end

@@ -15,6 +15,7 @@
   Returns reply(1) or reply(0) when nothing was due.
 ]]
 --- @include "run"
+begin_run(KEYS, ARGV)
 
 local member = ARGV[3]
 local due = redis.call('ZSCORE', K_DEADLINES, member)

@@ -13,6 +13,7 @@
   worker then cancels it locally).
 ]]
 --- @include "run"
+begin_run(KEYS, ARGV)
 
 local sid, attempt, worker, details = ARGV[3], tonumber(ARGV[4]), ARGV[5], ARGV[6]
 if not get('status') then return reply(E_NOT_FOUND) end

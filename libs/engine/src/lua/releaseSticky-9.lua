@@ -8,6 +8,7 @@
   ARGV[3]     worker id
 ]]
 --- @include "run"
+begin_run(KEYS, ARGV)
 
 if not get('status') or not running() or get('sticky') ~= ARGV[3] then return reply(0) end
 if get('wft') == 'scheduled' and get('wq') == '@' .. ARGV[3] then

@@ -8,6 +8,7 @@
   ARGV[4]     identity of the requester
 ]]
 --- @include "run"
+begin_run(KEYS, ARGV)
 
 if not get('status') then return reply(E_NOT_FOUND) end
 if not running() then return reply(E_NOT_RUNNING) end

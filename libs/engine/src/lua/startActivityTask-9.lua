@@ -16,6 +16,7 @@
   promoted before the attempt's scheduled time (a worker with a fast clock).
 ]]
 --- @include "run"
+begin_run(KEYS, ARGV)
 
 local sid, attempt, taskQueue, identity, worker = ARGV[3], tonumber(ARGV[4]), ARGV[5], ARGV[6], ARGV[7]
 if not get('status') then return reply(E_NOT_FOUND) end

@@ -17,6 +17,7 @@
   Returns reply(1), or E_ALREADY_STARTED with the running run's id.
 ]]
 --- @include "run"
+begin_run(KEYS, ARGV)
 
 local workflowId, workflowType, taskQueue, attrs = ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local taskTimeout, runTimeout = tonumber(ARGV[7]), tonumber(ARGV[8])

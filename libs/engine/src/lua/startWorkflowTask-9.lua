@@ -14,6 +14,7 @@
   E_STALE when the token is no longer the scheduled task (a duplicate or a stale job).
 ]]
 --- @include "run"
+begin_run(KEYS, ARGV)
 
 local tok, queue, identity, seen = ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6])
 if not get('status') then return reply(E_NOT_FOUND) end

@@ -30,6 +30,10 @@ export async function throughput(ctx: BenchContext, profile: SizeProfile['throug
     const cb = median(variant.commands.baseline.map((c) => c.client.roundTrips));
     const ud = median(variant.commands.durabull.map((c) => c.server.usec));
     const ub = median(variant.commands.baseline.map((c) => c.server.usec));
+    const rd = median(variant.commands.durabull.map((c) => c.cpu.redis));
+    const rb = median(variant.commands.baseline.map((c) => c.cpu.redis));
+    const nd = median(variant.commands.durabull.map((c) => c.cpu.node));
+    const nb = median(variant.commands.baseline.map((c) => c.cpu.node));
     const label = `${processes} worker process${processes === 1 ? '' : 'es'}`;
     rows.push(
       // Each repetition runs the two sides back to back, so their ratio cancels slower drifts in
@@ -44,6 +48,8 @@ export async function throughput(ctx: BenchContext, profile: SizeProfile['throug
       },
       { key: `throughput.p${processes}.roundTrips`, metric: `Redis round trips per workflow, ${label}`, unit: 'cmds', durabull: cd, baseline: cb, ratio: ratio(cd, cb) },
       { key: `throughput.p${processes}.redisTime`, metric: `Redis time per workflow, ${label}`, unit: 'µs', durabull: ud, baseline: ub, ratio: ratio(ud, ub) },
+      { key: `throughput.p${processes}.redisCpu`, metric: `Redis CPU per workflow, ${label}`, unit: 'µs', durabull: rd, baseline: rb, ratio: ratio(rd, rb) },
+      { key: `throughput.p${processes}.nodeCpu`, metric: `Node CPU per workflow (client + workers), ${label}`, unit: 'µs', durabull: nd, baseline: nb, ratio: ratio(nd, nb) },
     );
     details[`p${processes}`] = {
       ...variant,

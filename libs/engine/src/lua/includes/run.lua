@@ -1,7 +1,8 @@
 --[[
   The run state machine shared by every run-scoped script.
 
-  Every run script takes the same first nine KEYS and first two ARGV:
+  Every run script calls begin_run(KEYS, ARGV) first, and takes the same first nine KEYS and
+  first two ARGV:
     KEYS[1] run state hash      KEYS[5] shard deadlines zset (member -> due ms)
     KEYS[2] run history stream  KEYS[6] shard wake-ups zset (armed tick times)
     KEYS[3] run buffered events KEYS[7] workflow id hash (current run, its status)
@@ -16,12 +17,21 @@
   they add a task descriptor to the shard outbox and return it; the caller dispatches it and the
   script that consumes the task removes it; a sweep re-dispatches whatever stays behind.
 ]]
-local K_STATE, K_HIST, K_BUF, K_OUTBOX, K_DEADLINES, K_WAKES, K_WID, K_OPEN, K_CLOSED =
-  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
-local RUN_ID, CHANNEL = ARGV[1], ARGV[2]
-
 --- @include "clock"
-local NOW = now_ms()
+
+-- The call's keys, arguments and clock, set by begin_run. Loaded as a function library these
+-- locals outlive a call, so every per-call value lives here and begin_run resets it.
+local K_STATE, K_HIST, K_BUF, K_OUTBOX, K_DEADLINES, K_WAKES, K_WID, K_OPEN, K_CLOSED
+local RUN_ID, CHANNEL, NOW
+local state, dirty, DISPATCH, WITHDRAW, WFT_NEEDED
+
+local function begin_run(KEYS, ARGV)
+  K_STATE, K_HIST, K_BUF, K_OUTBOX, K_DEADLINES, K_WAKES, K_WID, K_OPEN, K_CLOSED =
+    KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
+  RUN_ID, CHANNEL = ARGV[1], ARGV[2]
+  NOW = now_ms()
+  state, dirty, DISPATCH, WITHDRAW, WFT_NEEDED = nil, {}, {}, {}, false
+end
 
 -- Reply codes below zero, mirrored by ReplyCode in scripts.ts.
 local E_NOT_FOUND, E_NOT_RUNNING, E_STALE, E_ALREADY_STARTED, E_UNHANDLED_COMMAND, E_EARLY = -1, -2, -3, -4, -5, -6
@@ -49,7 +59,6 @@ end
 -- when the script replies: a transition costs two hash commands, however many fields it touches.
 local FIELDS = { 'status', 'last', 'wid', 'type', 'tq', 'start', 'close', 'wfto', 'wft', 'wtok', 'watt', 'wsch',
   'wstd', 'wst', 'wsct', 'wq', 'sticky', 'stto', 'creq', 'nbuf', 'rdl', 'hsz', 'mxe', 'mxb' }
-local state, dirty = nil, {}
 local function load_state()
   state = {}
   local values = redis.call('HMGET', K_STATE, unpack(FIELDS))
@@ -87,7 +96,6 @@ local function save_activity(sid, act) redis.call('HSET', K_STATE, 'a:' .. sid, 
 --------------------------------------------------------------------------------------------------
 -- Dispatch: outbox descriptors "<kind>|...|<workflowId>" (the workflow id last: it may hold '|').
 --------------------------------------------------------------------------------------------------
-local DISPATCH, WITHDRAW = {}, {}
 local function outbox_add(member, due)
   redis.call('ZADD', K_OUTBOX, due, member)
   DISPATCH[#DISPATCH + 1] = member
@@ -138,7 +146,6 @@ end
 -- close event names its ActivityTaskStarted) get that id when they are finally appended.
 local function link(attrs, prev) return '{"startedEventId":' .. prev .. ',' .. string.sub(attrs, 2) end
 
-local WFT_NEEDED = false
 -- Records an event that did not come from a workflow task. While a workflow task is running the
 -- event is buffered, so that a task's command events always follow its WorkflowTaskCompleted.
 local function record(etype, attrs, ts, linked)
