@@ -205,6 +205,11 @@ export class Client {
   startWorkflow<R = unknown>(workflow: string, arg: unknown, options: StartWorkflowOptions): Promise<WorkflowHandle<R>>;
   startWorkflow<R = unknown>(workflow: string, options: StartWorkflowOptionsWithArgs): Promise<WorkflowHandle<R>>;
   async startWorkflow(workflow: WorkflowClass | string, ...rest: unknown[]): Promise<WorkflowHandle<unknown>> {
+    return this.prepareStart(workflow, rest).start(randomUUID());
+  }
+
+  /** Checks a start request (throwing on bad input before anything is sent) and returns how to start it as a given run. */
+  private prepareStart(workflow: WorkflowClass | string, rest: unknown[]) {
     const { workflowType, resultType } =
       typeof workflow === 'string' ? { workflowType: workflow, resultType: undefined } : (() => {
         const definition = requireWorkflowDefinition(workflow);
@@ -223,41 +228,47 @@ export class Client {
     if (taskTimeout === 0) throw new TypeError('Invalid taskTimeout: 0 (a workflow task needs time to run)');
     taskTimeout = Math.min(taskTimeout, MAX_TASK_TIMEOUT, effectiveRunTimeout || MAX_TASK_TIMEOUT);
 
-    const start = composeInterceptors<WorkflowStartInput, Promise<string>>(
-      this.interceptors,
-      (interceptor: ClientInterceptor) => interceptor.startWorkflow,
-      async (input) => {
-        const runId = randomUUID();
-        const encoded = await this.codecs.encode(this.payloads.toPayloads([...input.args]));
-        checkPayloadSize(encoded, `Workflow ${input.workflowType} input`, this.engine.limits, this.logger);
-        const result = await this.reachRedis(() => this.engine.startWorkflow({
-          workflowId: input.workflowId,
-          runId,
+    const startRun = async (input: WorkflowStartInput, runId: string): Promise<string> => {
+      const encoded = await this.codecs.encode(this.payloads.toPayloads([...input.args]));
+      checkPayloadSize(encoded, `Workflow ${input.workflowType} input`, this.engine.limits, this.logger);
+      const result = await this.reachRedis(() => this.engine.startWorkflow({
+        workflowId: input.workflowId,
+        runId,
+        workflowType: input.workflowType,
+        taskQueue: input.taskQueue,
+        workflowTaskTimeout: taskTimeout,
+        runTimeout: effectiveRunTimeout,
+        attributes: {
           workflowType: input.workflowType,
+          workflowId: input.workflowId,
           taskQueue: input.taskQueue,
+          input: encoded,
+          workflowExecutionTimeout: executionTimeout,
+          workflowRunTimeout: effectiveRunTimeout,
           workflowTaskTimeout: taskTimeout,
-          runTimeout: effectiveRunTimeout,
-          attributes: {
-            workflowType: input.workflowType,
-            workflowId: input.workflowId,
-            taskQueue: input.taskQueue,
-            input: encoded,
-            workflowExecutionTimeout: executionTimeout,
-            workflowRunTimeout: effectiveRunTimeout,
-            workflowTaskTimeout: taskTimeout,
-            attempt: 1,
-            identity: this.identity,
-            firstExecutionRunId: runId,
-            randomnessSeed: randomBytes(8).toString('hex'),
-            header: headerAttribute(input.headers),
-          },
-        }));
-        if (!result.started) throw new WorkflowAlreadyStartedError(input.workflowId, input.workflowType);
-        return runId;
+          attempt: 1,
+          identity: this.identity,
+          firstExecutionRunId: runId,
+          randomnessSeed: randomBytes(8).toString('hex'),
+          header: headerAttribute(input.headers),
+        },
+      }));
+      if (!result.started) throw new WorkflowAlreadyStartedError(input.workflowId, input.workflowType);
+      return runId;
+    };
+    return {
+      workflowId,
+      /** Starts the workflow as run `runId`, through the client interceptors. */
+      start: async (runId: string): Promise<WorkflowHandle<unknown>> => {
+        const start = composeInterceptors<WorkflowStartInput, Promise<string>>(
+          this.interceptors,
+          (interceptor: ClientInterceptor) => interceptor.startWorkflow,
+          (input) => startRun(input, runId),
+        );
+        await start({ workflowType, workflowId, taskQueue: options.taskQueue, args, headers: {} });
+        return new WorkflowHandle(this, workflowId, runId, resultType);
       },
-    );
-    const runId = await start({ workflowType, workflowId, taskQueue: options.taskQueue, args, headers: {} });
-    return new WorkflowHandle(this, workflowId, runId, resultType);
+    };
   }
 
   /** Starts a workflow and waits for its result: `startWorkflow` + `result()`. */
@@ -266,8 +277,18 @@ export class Client {
   executeWorkflow<R = unknown>(workflow: string, arg: unknown, options: StartWorkflowOptions): Promise<R>;
   executeWorkflow<R = unknown>(workflow: string, options: StartWorkflowOptionsWithArgs): Promise<R>;
   async executeWorkflow(workflow: WorkflowClass | string, ...rest: unknown[]): Promise<unknown> {
-    const start = this.startWorkflow as (w: WorkflowClass | string, ...r: unknown[]) => Promise<WorkflowHandle<unknown>>;
-    return (await start.call(this, workflow, ...rest)).result();
+    // Watching the run id before the run exists, no close can slip by unseen: unlike result(),
+    // there is no need to read the run's last event before waiting.
+    const request = this.prepareStart(workflow, rest);
+    const runId = randomUUID();
+    const watch = await this.reachRedis(() => this.watchClose({ workflowId: request.workflowId, runId }));
+    try {
+      const handle = await request.start(runId);
+      await watch.closed;
+      return await handle.resultOnceClosed();
+    } finally {
+      watch.stop();
+    }
   }
 
   /**
@@ -432,6 +453,14 @@ export class WorkflowHandle<R = unknown> {
         watch.stop();
       }
     });
+  }
+
+  /** The result of a run a close watch reported closed; {@link result} if it has not closed after all. @internal */
+  async resultOnceClosed(): Promise<R> {
+    const ref = { workflowId: this.workflowId, runId: this.runId! };
+    const last = await this.client.reachRedis(() => this.client.engine.lastEvent(ref));
+    if (!last || !WORKFLOW_CLOSE_EVENT_TYPES.has(last.eventType)) return this.result();
+    return this.outcome(ref, (await this.client.codecs.decodeEvents([last]))[0]!);
   }
 
   /** The result a close event stands for, or the WorkflowFailureError it raises. */

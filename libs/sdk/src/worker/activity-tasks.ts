@@ -151,14 +151,10 @@ class RunningActivity {
   }
 }
 
-/**
- * Runs activity tasks: takes the attempt (only the current one may start), runs the registered
- * implementation in an {@link ActivityContext}, and reports the outcome, fenced on the attempt.
- */
 /** Where an activity hands the next workflow task of its run when this worker takes it at once. */
 export interface EagerWorkflowTasks {
-  /** Takes a workflow task slot, if one is free. */
-  reserve(): boolean;
+  /** Takes a workflow task slot if one is free or comes free soon; false when the task should go through its queue. */
+  reserve(): Promise<boolean>;
   release(): void;
   /** The last event id this worker holds of a run (0 when it is not cached). */
   seenEventId(runId: string): number;
@@ -278,7 +274,7 @@ export class ActivityTaskRunner {
     }
     // Past its deadline (or no longer current), the attempt's outcome is the engine's to decide.
     if (context.reason === 'timedOut' || context.reason === 'notFound') return;
-    const eager = this.eagerWorkflowTasks?.reserve() ? this.eagerWorkflowTasks : undefined;
+    const eager = (await this.eagerWorkflowTasks?.reserve()) ? this.eagerWorkflowTasks : undefined;
     try {
       const reply = await this.engine.completeActivityTask(
         task,

@@ -1,10 +1,12 @@
 /**
  * Execution slots of one kind of task (workflow tasks, activity attempts). Tasks from the queues
- * wait for a slot; eager tasks (handed over inside a transition) take one only if it is free.
+ * wait for a slot in turn; eager tasks (handed over inside a transition) take a free one, or
+ * wait briefly ahead of the queues' tasks.
  */
 export class Slots {
   private used = 0;
   private readonly waiting: Array<() => void> = [];
+  private readonly waitingFirst: Array<() => void> = [];
 
   constructor(readonly size: number) {}
 
@@ -23,8 +25,27 @@ export class Slots {
     return new Promise((resolve) => this.waiting.push(resolve));
   }
 
+  /**
+   * Takes a slot ahead of every task waiting in {@link acquire}, waiting at most `ms` for one.
+   * Resolves false when none was released in time.
+   */
+  acquireFirst(ms: number): Promise<boolean> {
+    if (this.tryAcquire()) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const take = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        this.waitingFirst.splice(this.waitingFirst.indexOf(take), 1);
+        resolve(false);
+      }, ms);
+      this.waitingFirst.push(take);
+    });
+  }
+
   release(): void {
-    const next = this.waiting.shift();
+    const next = this.waitingFirst.shift() ?? this.waiting.shift();
     if (next) next();
     else this.used--;
   }
