@@ -5,9 +5,10 @@
  * time the point is reached. Several points may be given, separated by commas.
  */
 const hits = new Map<string, number>();
+/** Read once: the processes it is meant for get it in their environment at start. */
+const setting = process.env['DURABULL_CRASH_POINT'];
 
 export function crashPoint(name: string): void {
-  const setting = process.env['DURABULL_CRASH_POINT'];
   if (!setting) return;
   for (const entry of setting.split(',')) {
     const [point, nth = '1'] = entry.trim().split('@');

@@ -514,6 +514,28 @@ export function historyEventFromStreamEntry([id, fields]: StreamEntry): HistoryE
   };
 }
 
+/**
+ * A close notification (published on the namespace's `closed` channel): the run id, and the
+ * close event itself when it is small (`<runId>|<eventId>|<ms>|<type>|<attributes>`).
+ */
+export function parseClosedRunMessage(message: string): { runId: string; closeEvent?: HistoryEvent } {
+  const cuts: number[] = [];
+  for (let at = -1; cuts.length < 4; cuts.push(at)) {
+    at = message.indexOf('|', at + 1);
+    if (at < 0) return { runId: message };
+  }
+  const [a, b, c, d] = cuts as [number, number, number, number];
+  return {
+    runId: message.slice(0, a),
+    closeEvent: {
+      eventId: Number(message.slice(a + 1, b)),
+      eventTime: new Date(Number(message.slice(b + 1, c))).toISOString(),
+      eventType: message.slice(c + 1, d) as EventType,
+      attributes: JSON.parse(message.slice(d + 1)),
+    },
+  };
+}
+
 interface RawActivityState {
   id: string;
   type: string;

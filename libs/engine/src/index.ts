@@ -5,7 +5,7 @@
  */
 export { RedisConnection, asRedisConnectionError, defaultRedisUrl } from './connection';
 export type { RedisConnectionOption } from './connection';
-export { DEFAULT_NAMESPACE_LIMITS, Engine, assertName, historyEventFromStreamEntry } from './engine';
+export { DEFAULT_NAMESPACE_LIMITS, Engine, assertName, historyEventFromStreamEntry, parseClosedRunMessage } from './engine';
 export type {
   ActivityOutcome,
   ActivityState,

@@ -22,6 +22,9 @@
  * prefix per task queue (`P:{ns:q:<taskQueue>}`), so a queue's keys share a slot too.
  */
 export class NamespaceKeys {
+  /** Each shard's keys, built on first use (every transition needs them). */
+  private readonly shards: ShardKeys[] = [];
+
   constructor(
     readonly prefix: string,
     readonly namespace: string,
@@ -31,16 +34,23 @@ export class NamespaceKeys {
   /** Which shard a workflow id lives on: FNV-1a over its UTF-8 bytes. */
   shardOf(workflowId: string): number {
     let hash = 0x811c9dc5;
-    for (const byte of Buffer.from(workflowId, 'utf8')) {
-      hash ^= byte;
-      hash = Math.imul(hash, 0x01000193) >>> 0;
+    for (let i = 0; i < workflowId.length; i++) {
+      const code = workflowId.charCodeAt(i);
+      // An ASCII character is its own UTF-8 byte; anything else takes the general path.
+      if (code >= 0x80) return fnv1a(Buffer.from(workflowId, 'utf8')) % this.shardCount;
+      hash = Math.imul(hash ^ code, 0x01000193) >>> 0;
     }
     return hash % this.shardCount;
   }
 
   shard(shard: number): ShardKeys {
+    return (this.shards[shard] ??= this.shardKeys(shard));
+  }
+
+  private shardKeys(shard: number): ShardKeys {
     const tag = `${this.prefix}:{${this.namespace}:${shard}}`;
     return {
+      tag,
       outbox: `${tag}:outbox`,
       deadlines: `${tag}:deadlines`,
       wakes: `${tag}:wakes`,
@@ -56,9 +66,10 @@ export class NamespaceKeys {
   /** The nine keys every run script takes, in the order `includes/run.lua` documents. */
   run(workflowId: string, runId: string): RunKeys {
     const shard = this.shardOf(workflowId);
-    const tag = `${this.prefix}:{${this.namespace}:${shard}}`;
+    const shardKeys = this.shard(shard);
+    const { tag } = shardKeys;
     return {
-      ...this.shard(shard),
+      ...shardKeys,
       shard,
       state: `${tag}:run:${runId}`,
       history: `${tag}:hist:${runId}`,
@@ -106,6 +117,8 @@ export class NamespaceKeys {
 }
 
 export interface ShardKeys {
+  /** `P:{ns:s}`: the prefix of the shard's keys, its hash tag included. */
+  tag: string;
   outbox: string;
   deadlines: string;
   wakes: string;
@@ -123,6 +136,13 @@ export interface RunKeys extends ShardKeys {
   history: string;
   buffer: string;
   workflowId: string;
+}
+
+/** 32-bit FNV-1a of some bytes. */
+function fnv1a(bytes: Uint8Array): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < bytes.length; i++) hash = Math.imul(hash ^ bytes[i]!, 0x01000193) >>> 0;
+  return hash;
 }
 
 export function runKeyList(keys: RunKeys): string[] {

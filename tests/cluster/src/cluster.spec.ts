@@ -1,6 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Activity, WorkflowDefn, WorkflowRun, activity, workflow } from '@durabull/sdk';
+import { parseClosedRunMessage } from '@durabull/engine';
 import { REDIS_CLUSTER_ENV, TestEnvironment, parseClusterNodes } from '@durabull/testing';
 import { Cluster } from 'ioredis';
 import type { Redis } from 'ioredis';
@@ -169,7 +170,7 @@ describe('Durabull on a Redis Cluster', () => {
       await worker.runUntil(Promise.all(handles.map((handle) => handle.result())));
       const deadline = Date.now() + 5_000;
       while (received.length < handles.length && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-      expect(new Set(received)).toEqual(new Set(handles.map((handle) => handle.runId)));
+      expect(new Set(received.map((message) => parseClosedRunMessage(message).runId))).toEqual(new Set(handles.map((handle) => handle.runId)));
     } finally {
       subscriber.disconnect();
     }

@@ -86,6 +86,17 @@ describe('Client', () => {
     expect(await first.result()).toBe('one');
   });
 
+  it('returns results of any size, whether the close notification carries them or they are read from history', async () => {
+    const worker = env.newWorker({ taskQueue: 'q', workflows: [EchoWorkflow], activities: [new Echo()] });
+    const large = 'x'.repeat(5_000);
+    const results = await worker.runUntil(async () => {
+      const executed = await Promise.all(['small', large].map((text, i) => env.client.executeWorkflow(EchoWorkflow, text, { id: `sized-${i}`, taskQueue: 'q' })));
+      const started = await Promise.all(['small', large].map((text, i) => env.client.startWorkflow(EchoWorkflow, text, { id: `waited-${i}`, taskQueue: 'q' })));
+      return [...executed, ...(await Promise.all(started.map((handle) => handle.result())))];
+    });
+    expect(results).toEqual(['small', large, 'small', large]);
+  });
+
   it('reports an unknown workflow id with WorkflowNotFoundError', async () => {
     const handle = env.client.getWorkflowHandle('nobody');
     await expect(handle.describe()).rejects.toThrow(WorkflowNotFoundError);

@@ -284,8 +284,7 @@ export class Client {
     const watch = await this.reachRedis(() => this.watchClose({ workflowId: request.workflowId, runId }));
     try {
       const handle = await request.start(runId);
-      await watch.closed;
-      return await handle.resultOnceClosed();
+      return await handle.resultOnceClosed(await watch.closed);
     } finally {
       watch.stop();
     }
@@ -445,8 +444,7 @@ export class WorkflowHandle<R = unknown> {
         let last = await this.client.engine.lastEvent(ref);
         if (!last) throw new WorkflowNotFoundError(this.workflowId, ref.runId);
         if (!WORKFLOW_CLOSE_EVENT_TYPES.has(last.eventType)) {
-          await watch.closed;
-          last = (await this.client.engine.lastEvent(ref))!;
+          last = (await watch.closed) ?? (await this.client.engine.lastEvent(ref))!;
         }
         return this.outcome(ref, (await this.client.codecs.decodeEvents([last]))[0]!);
       } finally {
@@ -455,10 +453,13 @@ export class WorkflowHandle<R = unknown> {
     });
   }
 
-  /** The result of a run a close watch reported closed; {@link result} if it has not closed after all. @internal */
-  async resultOnceClosed(): Promise<R> {
+  /**
+   * The result of a run a close watch reported closed, from the close event it brought or else
+   * from history; {@link result} if the run has not closed after all. @internal
+   */
+  async resultOnceClosed(closeEvent: HistoryEvent | undefined): Promise<R> {
     const ref = { workflowId: this.workflowId, runId: this.runId! };
-    const last = await this.client.reachRedis(() => this.client.engine.lastEvent(ref));
+    const last = closeEvent ?? (await this.client.reachRedis(() => this.client.engine.lastEvent(ref)));
     if (!last || !WORKFLOW_CLOSE_EVENT_TYPES.has(last.eventType)) return this.result();
     return this.outcome(ref, (await this.client.codecs.decodeEvents([last]))[0]!);
   }

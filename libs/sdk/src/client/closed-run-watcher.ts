@@ -1,12 +1,17 @@
+import type { HistoryEvent } from '@durabull/common';
+import { parseClosedRunMessage } from '@durabull/engine';
 import type { Engine, RedisConnection, RunRef } from '@durabull/engine';
 import type { Cluster, Redis } from 'ioredis';
 
 /** How often a watch re-reads the run's status, in case a close notification was missed. */
 const POLL_INTERVAL_MS = 2_000;
 
-/** A watch on one run: `closed` resolves when it closes; `stop()` ends the watch. */
+/**
+ * A watch on one run: `closed` resolves when it closes, with its close event when the
+ * notification carried it (else it is to be read from history); `stop()` ends the watch.
+ */
 export interface RunWatch {
-  closed: Promise<void>;
+  closed: Promise<HistoryEvent | undefined>;
   stop(): void;
 }
 
@@ -18,7 +23,7 @@ export interface RunWatch {
 export class ClosedRunWatcher {
   private subscriber?: Redis | Cluster;
   private subscribed?: Promise<unknown>;
-  private readonly watches = new Map<string, Set<() => void>>();
+  private readonly watches = new Map<string, Set<(closeEvent?: HistoryEvent) => void>>();
 
   constructor(
     private readonly engine: Engine,
@@ -32,8 +37,9 @@ export class ClosedRunWatcher {
       // reconnects and resubscribes by itself, and the poll covers what was published meanwhile.
       const subscriber = this.connection.duplicate();
       this.subscriber = subscriber;
-      subscriber.on('message', (_channel: string, runId: string) => {
-        for (const settle of [...(this.watches.get(runId) ?? [])]) settle();
+      subscriber.on('message', (_channel: string, message: string) => {
+        const { runId, closeEvent } = parseClosedRunMessage(message);
+        for (const settle of [...(this.watches.get(runId) ?? [])]) settle(closeEvent);
       });
       subscriber.on('error', () => undefined);
       this.subscribed = subscriber.subscribe(this.engine.keys.closedChannel).catch((error: unknown) => {
@@ -47,11 +53,11 @@ export class ClosedRunWatcher {
 
   /** Starts watching a run (call after {@link ready}). */
   watch(ref: RunRef): RunWatch {
-    let settle!: () => void;
-    const closed = new Promise<void>((resolve) => {
-      settle = () => {
+    let settle!: (closeEvent?: HistoryEvent) => void;
+    const closed = new Promise<HistoryEvent | undefined>((resolve) => {
+      settle = (closeEvent) => {
         stop();
-        resolve();
+        resolve(closeEvent);
       };
     });
     const poll = setInterval(() => {
@@ -74,7 +80,7 @@ export class ClosedRunWatcher {
   }
 
   async close(): Promise<void> {
-    for (const settle of [...this.watches.values()].flatMap((set) => [...set])) settle();
+    for (const settle of [...this.watches.values()].flatMap((set) => [...set])) settle(undefined);
     this.subscriber?.disconnect();
   }
 }

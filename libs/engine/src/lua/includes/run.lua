@@ -452,19 +452,25 @@ local function settle_pending()
   if get('rdl') == '1' then remove_deadline(deadline_member('run')) end
 end
 
+-- Close events up to this size (attributes, bytes) go out with the close notification, so a client
+-- waiting for the result needs no read; larger ones are read from history.
+local CLOSE_EVENT_INLINE_MAX = 2048
+
 -- Appends the run's close event and settles everything still pending: from here on every task,
--- deadline and completion of this run is a no-op.
+-- deadline and completion of this run is a no-op. Publishes "<runId>[|<eventId>|<ms>|<type>|<attributes>]".
 local function close_run(status, etype, attrs)
   flush_buffer()
   settle_pending()
-  append(etype, NOW, attrs)
+  local id = append(etype, NOW, attrs)
   set('status', status)
   set('close', NOW)
   set('wft', '')
   redis.call('HSET', K_WID, 'status', status)
   redis.call('ZREM', K_OPEN, RUN_ID)
   redis.call('ZADD', K_CLOSED, get('start'), RUN_ID)
-  redis.call('PUBLISH', CHANNEL .. ':closed', RUN_ID)
+  local message = RUN_ID
+  if #attrs <= CLOSE_EVENT_INLINE_MAX then message = table.concat({ RUN_ID, id, jint(NOW), etype, attrs }, '|') end
+  redis.call('PUBLISH', CHANNEL .. ':closed', message)
 end
 
 -- A history that reached the namespace's limits (events or bytes) stops growing: the run is
