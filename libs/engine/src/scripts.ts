@@ -115,7 +115,7 @@ type ScriptFn = (...args: Array<string | number>) => Promise<unknown>;
 const errorMessage = (error: unknown) => (error instanceof Error ? error.message : String(error));
 /** Redis lost the library (a restart without persistence, FUNCTION FLUSH) or never had it. */
 const isFunctionNotFound = (error: unknown) => /^ERR Function not found/i.test(errorMessage(error));
-/** A Redis older than 7 (or one that disabled the command) has no Redis Functions. */
+/** A Redis older than 7 (or one that disabled FCALL or FUNCTION) has no Redis Functions. */
 const isUnknownCommand = (error: unknown) => /unknown command/i.test(errorMessage(error));
 
 /** Loads the library at most this many times for one call, however often Redis loses it meanwhile. */
@@ -123,9 +123,10 @@ const MAX_LOADS_PER_CALL = 3;
 
 /**
  * Runs the engine's scripts on one connection. Without a fixed mode it tries the function
- * library first and falls back to EVALSHA for good on a Redis that does not know FCALL. The
- * library is loaded when Redis says it does not have it (first use, a restart, a flush), on every
- * primary of a cluster, and the call is sent again: a call that found no function ran nothing.
+ * library first and falls back to EVALSHA for good on a Redis that knows no FCALL or FUNCTION.
+ * The library is loaded when Redis says it does not have it (first use, a restart, a flush), on
+ * every primary of a cluster, and the call is sent again: a call that found no function ran
+ * nothing.
  */
 export class ScriptRunner {
   private loading?: Promise<void>;
@@ -145,19 +146,13 @@ export class ScriptRunner {
   async call(name: string, keys: string[], args: Array<string | number>): Promise<unknown> {
     if (!this.useEval) {
       const fn = scriptLibrary().functionName(name);
-      for (let loads = 0; ; loads++) {
+      for (let loads = 0; !this.useEval; loads++) {
         try {
           return await this.redis.fcall(fn, keys.length, ...keys, ...args);
         } catch (error) {
-          if (isFunctionNotFound(error) && loads < MAX_LOADS_PER_CALL) {
-            await this.load();
-          } else if (this.mode === undefined && isUnknownCommand(error)) {
-            this.useEval = true;
-            break;
-          } else {
-            throw error;
-          }
+          if (!isFunctionNotFound(error) || loads === MAX_LOADS_PER_CALL) this.fallBackOrThrow(error);
         }
+        if (!this.useEval) await this.load().catch((error: unknown) => this.fallBackOrThrow(error));
       }
     }
     if (!this.evalDefined) {
@@ -170,6 +165,12 @@ export class ScriptRunner {
     const script = (this.redis as unknown as Record<string, ScriptFn>)[name];
     if (!script) throw new Error(`Unknown Lua script ${name}`);
     return script.call(this.redis, ...keys, ...args);
+  }
+
+  /** Switches to EVALSHA when `error` says Redis has no Redis Functions (and no mode was fixed); else throws it. */
+  private fallBackOrThrow(error: unknown): void {
+    if (this.mode !== undefined || !isUnknownCommand(error)) throw error;
+    this.useEval = true;
   }
 
   /** Loads the library on every primary (once at a time; a copy loaded meanwhile is fine). */

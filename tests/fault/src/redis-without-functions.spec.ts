@@ -6,12 +6,15 @@ import { historyViolations } from './invariants';
 import { Pipeline, PipelineActivities } from './fixtures/pipeline';
 import { OwnRedis } from './fixtures/redis-server';
 
-/** Redis before 7.0 (or one whose operator disabled the commands) has no Redis Functions. */
-describe('a Redis without Redis Functions', () => {
+/** Redis before 7.0 has no Redis Functions; an operator may also disable their commands. */
+describe.each([
+  ['FCALL and FUNCTION', ['FCALL', 'FUNCTION']],
+  ['FUNCTION (so the library cannot be loaded)', ['FUNCTION']],
+])('a Redis without %s', (_case, disabled) => {
   let redis: OwnRedis;
   let env: TestEnvironment;
   beforeEach(async () => {
-    redis = await OwnRedis.start(['--rename-command', 'FCALL', '', '--rename-command', 'FUNCTION', '']);
+    redis = await OwnRedis.start(disabled.flatMap((command) => ['--rename-command', command, '']));
     env = await TestEnvironment.create({ redis: redis.url });
   });
   afterEach(async () => {
@@ -21,7 +24,7 @@ describe('a Redis without Redis Functions', () => {
 
   it('runs the same transitions as EVALSHA scripts', async () => {
     const probe = new Redis(redis.url);
-    await expect(probe.call('FCALL', 'anything', 0)).rejects.toThrow(/unknown command/);
+    for (const command of disabled) await expect(probe.call(command, 'LIST')).rejects.toThrow(/unknown command/);
     probe.disconnect();
 
     const worker = env.newWorker({ taskQueue: 'pipeline', workflows: [Pipeline], activities: [new PipelineActivities()] });
