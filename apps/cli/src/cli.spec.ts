@@ -2,34 +2,14 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { TestEnvironment } from '@durabull/testing';
-import { run } from './main';
+import { cli } from '../test-support/run-cli';
+import type { Outcome } from '../test-support/run-cli';
 import { freePort, probe, which } from './redis-rule';
 
 jest.setTimeout(30_000);
 
 const REDIS = process.env['REDIS_URL'] || 'redis://127.0.0.1:6379';
 const BIN = path.join(__dirname, '..', 'bin', 'durabull.js');
-
-interface Outcome {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function cli(argv: string[], options: { env?: NodeJS.ProcessEnv; signal?: AbortSignal; onStdout?: (all: string) => void } = {}): Promise<Outcome> {
-  let stdout = '';
-  let stderr = '';
-  const code = await run(argv, {
-    stdout: (text) => {
-      stdout += text;
-      options.onStdout?.(stdout);
-    },
-    stderr: (text) => (stderr += text),
-    env: options.env ?? { ...process.env, DURABULL_DEBUG: '' },
-    signal: options.signal,
-  });
-  return { code, stdout, stderr };
-}
 
 /** Runs the real bin in a child process. */
 function runBin(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Outcome & { ms: number }> {

@@ -10,7 +10,7 @@ import {
 } from '@durabull/sdk';
 import type { HistoryEvent, WorkflowHistory } from '@durabull/sdk';
 import { TestEnvironment } from '@durabull/testing';
-import { run } from './main';
+import { cli } from '../test-support/run-cli';
 
 jest.setTimeout(30_000);
 
@@ -62,28 +62,6 @@ class CliSleep {
 }
 
 const WORKFLOWS = [CliEcho, CliPair, CliFail, CliSleep];
-
-interface Outcome {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI in-process, collecting its output. */
-async function cli(argv: string[], options: { env?: NodeJS.ProcessEnv; signal?: AbortSignal; onStdout?: (all: string) => void } = {}): Promise<Outcome> {
-  let stdout = '';
-  let stderr = '';
-  const code = await run(argv, {
-    stdout: (text) => {
-      stdout += text;
-      options.onStdout?.(stdout);
-    },
-    stderr: (text) => (stderr += text),
-    env: options.env ?? { ...process.env, DURABULL_DEBUG: '' },
-    signal: options.signal,
-  });
-  return { code, stdout, stderr };
-}
 
 async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
   const start = Date.now();

@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { EventType } from '@durabull/common';
 import { RedisConnection } from './connection';
 import { Engine, parseClosedRunMessage } from './engine';
+import type { CommandRecord } from './engine';
 import { ReplyCode, scriptLibrary } from './scripts';
 
 /** The engine's fences, driven directly: no worker, so every step is explicit. Both ways of running its Lua. */
@@ -33,20 +34,17 @@ describe.each(['functions', 'eval'] as const)('Engine fences (scripts run as %s)
     return { ref, task, start: start! };
   }
 
+  type Task = { workflowId: string; runId: string; token: string };
+  /** Completes the task, computed against history up to `fence`, with one command. */
+  const completeWith = (task: Task, fence: number, command: CommandRecord) =>
+    engine.completeWorkflowTask(task, { identity: 'tester', workerId: 'worker-1', stickyTimeout: 0, fence, commands: [command] });
+
   /** Completes the task with one command: a timer named `timerId`. */
-  const complete = (task: { workflowId: string; runId: string; token: string }, fence: number, timerId: string) =>
-    engine.completeWorkflowTask(task, {
-      identity: 'tester',
-      workerId: 'worker-1',
-      stickyTimeout: 0,
-      fence,
-      commands: [
-        {
-          eventType: EventType.TimerStarted,
-          attributes: { timerId, startToFireTimeout: 60_000, workflowTaskCompletedEventId: fence + 1 },
-          meta: { ms: 60_000, timerId },
-        },
-      ],
+  const complete = (task: Task, fence: number, timerId: string) =>
+    completeWith(task, fence, {
+      eventType: EventType.TimerStarted,
+      attributes: { timerId, startToFireTimeout: 60_000, workflowTaskCompletedEventId: fence + 1 },
+      meta: { ms: 60_000, timerId },
     });
 
   it(`sends its transitions as ${scriptMode === 'functions' ? 'FCALL' : 'EVALSHA'}`, async () => {
@@ -88,18 +86,10 @@ describe.each(['functions', 'eval'] as const)('Engine fences (scripts run as %s)
 
   it('records an activity result once, however often it is reported', async () => {
     const { ref, task } = await startedTask();
-    await engine.completeWorkflowTask(task, {
-      identity: 'tester',
-      workerId: 'worker-1',
-      stickyTimeout: 0,
-      fence: 3,
-      commands: [
-        {
-          eventType: EventType.ActivityTaskScheduled,
-          attributes: { activityId: '1', activityType: 'a', taskQueue: 'q', input: [], workflowTaskCompletedEventId: 4 },
-          meta: { id: '1', type: 'a', tq: 'q', s2c: 0, s2s: 0, stc: 10_000, hb: 0, rp: { ii: 1000, bc: 2, mi: 100_000, ma: 0, nr: [] } },
-        },
-      ],
+    await completeWith(task, 3, {
+      eventType: EventType.ActivityTaskScheduled,
+      attributes: { activityId: '1', activityType: 'a', taskQueue: 'q', input: [], workflowTaskCompletedEventId: 4 },
+      meta: { id: '1', type: 'a', tq: 'q', s2c: 0, s2s: 0, stc: 10_000, hb: 0, rp: { ii: 1000, bc: 2, mi: 100_000, ma: 0, nr: [] } },
     });
     const attempt = { ...ref, scheduledEventId: 5, attempt: 1, taskQueue: 'q' };
     const started = await engine.startActivityTask(attempt, 'tester', 'worker-1');
@@ -126,18 +116,10 @@ describe.each(['functions', 'eval'] as const)('Engine fences (scripts run as %s)
     await subscriber.subscribe(engine.keys.closedChannel);
     const close = async (result: string) => {
       const { ref, task } = await startedTask();
-      await engine.completeWorkflowTask(task, {
-        identity: 'tester',
-        workerId: 'worker-1',
-        stickyTimeout: 0,
-        fence: 3,
-        commands: [
-          {
-            eventType: EventType.WorkflowExecutionCompleted,
-            attributes: { result: [{ metadata: { encoding: 'json/plain' }, data: result }], workflowTaskCompletedEventId: 4 },
-            meta: {},
-          },
-        ],
+      await completeWith(task, 3, {
+        eventType: EventType.WorkflowExecutionCompleted,
+        attributes: { result: [{ metadata: { encoding: 'json/plain' }, data: result }], workflowTaskCompletedEventId: 4 },
+        meta: {},
       });
       return ref;
     };

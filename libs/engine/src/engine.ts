@@ -5,9 +5,9 @@ import { Dispatcher } from './dispatcher';
 import { NamespaceKeys, runKeyList } from './keys';
 import type { RunKeys } from './keys';
 import { ReplyCode, ScriptRunner, parseRunReply } from './scripts';
-import type { ScriptMode } from './scripts';
-import type { RunReply } from './scripts';
+import type { RunReply, ScriptMode } from './scripts';
 import { Visibility } from './visibility';
+import type { RunSummary } from './visibility';
 
 /** Settings of a namespace, fixed when its first client connects. */
 export interface NamespaceOptions {
@@ -143,15 +143,8 @@ export type ActivityOutcome =
   | { kind: 'failed'; failure: Failure; facts: FailureFacts }
   | { kind: 'canceled'; details: Payload[] };
 
-/** Execution state of a run, as `describe()` reports it. */
-export interface RunDescription extends RunRef {
-  workflowType: string;
-  taskQueue: string;
-  status: string;
-  startTime: number;
-  closeTime?: number;
-  historyLength: number;
-}
+/** Execution state of a run, as `describe()` reports it: what a listing shows of it. */
+export type RunDescription = RunSummary;
 
 export interface SweepOptions {
   /** How late a task or deadline may be before the sweep re-dispatches it (ms). */

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { EventType, Worker, WorkflowExecutionStatus } from '@durabull/sdk';
 import type { WorkflowHandle } from '@durabull/sdk';
 import { TestEnvironment } from '@durabull/testing';
-import { spawnWorkerProcess } from '../../integration/src/fixtures/spawn';
+import { killAll, spawnWorkerProcess } from '../../integration/src/fixtures/spawn';
 import type { WorkerProcess } from '../../integration/src/fixtures/spawn';
 import { historyViolations } from './invariants';
 import { FAST_RECOVERY, Pipeline, PipelineActivities } from './fixtures/pipeline';
@@ -16,10 +16,7 @@ describe('a worker killed with SIGKILL anywhere', () => {
   const processes: WorkerProcess[] = [];
   beforeEach(async () => (env = await TestEnvironment.create()));
   afterEach(async () => {
-    for (const p of processes.splice(0)) {
-      p.child.kill('SIGKILL');
-      await p.exited;
-    }
+    await killAll(processes);
     await env.teardown();
   });
 

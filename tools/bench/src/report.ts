@@ -1,5 +1,6 @@
 import type { ScenarioName, Size } from './config';
 import type { MachineInfo } from './machine';
+import { ratio } from './stats';
 import { formatNumber, renderTable } from './table';
 
 /** One measured quantity of a scenario, for Durabull and (when there is one) its baseline. */
@@ -14,6 +15,11 @@ export interface ResultRow {
   baseline?: number;
   /** `durabull / baseline`. */
   ratio?: number;
+}
+
+/** A row comparing Durabull with its baseline, with their ratio. */
+export function comparison(key: string, metric: string, unit: string, durabull: number, baseline: number): ResultRow {
+  return { key, metric, unit, durabull, baseline, ratio: ratio(durabull, baseline) };
 }
 
 /** What a scenario measured. */

@@ -7,8 +7,9 @@ import { performance } from 'node:perf_hooks';
 import type { SizeProfile } from '../config';
 import { InProcessSystems } from '../context';
 import type { BenchContext } from '../context';
+import { comparison } from '../report';
 import type { ScenarioResult } from '../report';
-import { ratio, summarize } from '../stats';
+import { summarize } from '../stats';
 import { FanOutWorkflow } from '../workloads';
 
 /** Runs the fan-out scenario. */
@@ -42,23 +43,15 @@ export async function fanout(ctx: BenchContext, profile: SizeProfile['fanout']):
     ctx.log(`  fan-out: ${durations.durabull.map((ms) => ms.toFixed(0)).join(' ')} ms vs raw ${durations.baseline.map((ms) => ms.toFixed(0)).join(' ')} ms`);
     const d = summarize(durations.durabull);
     const b = summarize(durations.baseline);
-    const row = (key: string, metric: string, unit: string, durabull: number, baseline: number) => ({
-      key,
-      metric,
-      unit,
-      durabull,
-      baseline,
-      ratio: ratio(durabull, baseline),
-    });
     return {
       scenario: 'fanout',
       title: `One workflow starting ${n} activities at once and awaiting all`,
       parameters: { activities: n, reps: profile.reps, warmup: profile.warmup, workers: 'in-process' },
       rows: [
-        row('fanout.p50', `fan-out of ${n}, median`, 'ms', d.p50, b.p50),
-        row('fanout.p95', `fan-out of ${n}, p95`, 'ms', d.p95, b.p95),
-        row('fanout.p99', `fan-out of ${n}, p99`, 'ms', d.p99, b.p99),
-        row('fanout.perActivity', 'per activity (median / N)', 'ms', d.p50 / n, b.p50 / n),
+        comparison('fanout.p50', `fan-out of ${n}, median`, 'ms', d.p50, b.p50),
+        comparison('fanout.p95', `fan-out of ${n}, p95`, 'ms', d.p95, b.p95),
+        comparison('fanout.p99', `fan-out of ${n}, p99`, 'ms', d.p99, b.p99),
+        comparison('fanout.perActivity', 'per activity (median / N)', 'ms', d.p50 / n, b.p50 / n),
       ],
       details: { durabull: d, baseline: b, durations },
       durationMs: performance.now() - began,

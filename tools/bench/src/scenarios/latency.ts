@@ -10,8 +10,9 @@ import { InProcessSystems } from '../context';
 import type { BenchContext } from '../context';
 import { medianMeasurement, withCommands } from '../measure';
 import type { CommandMeasurement } from '../measure';
+import { comparison } from '../report';
 import type { ScenarioResult } from '../report';
-import { median, ratio, summarize } from '../stats';
+import { median, summarize } from '../stats';
 import { OneActivityWorkflow } from '../workloads';
 
 /** Runs the latency scenario. */
@@ -63,28 +64,20 @@ export async function latency(ctx: BenchContext, profile: SizeProfile['latency']
     const d = summarize(samples.durabull);
     const b = summarize(samples.baseline);
     const cmd = { durabull: medianMeasurement(commands.durabull), baseline: medianMeasurement(commands.baseline) };
-    const row = (key: string, metric: string, unit: string, durabull: number, baseline: number) => ({
-      key,
-      metric,
-      unit,
-      durabull,
-      baseline,
-      ratio: ratio(durabull, baseline),
-    });
     return {
       scenario: 'latency',
       title: 'One-activity workflow, one at a time, end to end',
       parameters: { runs: perRep * profile.reps, reps: profile.reps, warmup: profile.warmup, workers: 'in-process' },
       rows: [
-        row('latency.p50', 'latency p50', 'ms', d.p50, b.p50),
-        row('latency.p95', 'latency p95', 'ms', d.p95, b.p95),
-        row('latency.p99', 'latency p99', 'ms', d.p99, b.p99),
-        row('latency.roundTrips', 'Redis round trips per workflow (sent)', 'cmds', cmd.durabull.client.roundTrips, cmd.baseline.client.roundTrips),
-        row('latency.commands', 'Redis commands per workflow (commandstats)', 'cmds', cmd.durabull.server.total, cmd.baseline.server.total),
-        row('latency.scripts', 'of which scripts (EVALSHA/FCALL)', 'cmds', cmd.durabull.server.scripts, cmd.baseline.server.scripts),
-        row('latency.redisTime', 'Redis time per workflow (commandstats usec)', 'µs', cmd.durabull.server.usec, cmd.baseline.server.usec),
-        row('latency.redisCpu', 'Redis CPU per workflow', 'µs', cmd.durabull.cpu.redis, cmd.baseline.cpu.redis),
-        row('latency.nodeCpu', 'Node CPU per workflow (client + workers)', 'µs', cmd.durabull.cpu.node, cmd.baseline.cpu.node),
+        comparison('latency.p50', 'latency p50', 'ms', d.p50, b.p50),
+        comparison('latency.p95', 'latency p95', 'ms', d.p95, b.p95),
+        comparison('latency.p99', 'latency p99', 'ms', d.p99, b.p99),
+        comparison('latency.roundTrips', 'Redis round trips per workflow (sent)', 'cmds', cmd.durabull.client.roundTrips, cmd.baseline.client.roundTrips),
+        comparison('latency.commands', 'Redis commands per workflow (commandstats)', 'cmds', cmd.durabull.server.total, cmd.baseline.server.total),
+        comparison('latency.scripts', 'of which scripts (EVALSHA/FCALL)', 'cmds', cmd.durabull.server.scripts, cmd.baseline.server.scripts),
+        comparison('latency.redisTime', 'Redis time per workflow (commandstats usec)', 'µs', cmd.durabull.server.usec, cmd.baseline.server.usec),
+        comparison('latency.redisCpu', 'Redis CPU per workflow', 'µs', cmd.durabull.cpu.redis, cmd.baseline.cpu.redis),
+        comparison('latency.nodeCpu', 'Node CPU per workflow (client + workers)', 'µs', cmd.durabull.cpu.node, cmd.baseline.cpu.node),
       ],
       details: { durabull: d, baseline: b, repP50, commands: cmd },
       durationMs: performance.now() - began,

@@ -10,8 +10,9 @@ import { performance } from 'node:perf_hooks';
 import type { SizeProfile } from '../config';
 import { InProcessSystems } from '../context';
 import type { BenchContext } from '../context';
+import { comparison } from '../report';
 import type { ScenarioResult } from '../report';
-import { median, ratio } from '../stats';
+import { median } from '../stats';
 import { SequenceWorkflow, StepRecorder } from '../workloads';
 
 /** Per-step times of one sequence: ms per step over the first and the last `window` steps. */
@@ -69,11 +70,8 @@ export async function longHistory(ctx: BenchContext, profile: SizeProfile['longH
       );
     }
     const med = (list: StepTiming[], field: keyof StepTiming) => median(list.map((run) => run[field]));
-    const row = (key: string, metric: string, unit: string, field: keyof StepTiming) => {
-      const durabull = med(runs.durabull, field);
-      const baseline = med(runs.baseline, field);
-      return { key, metric, unit, durabull, baseline, ratio: ratio(durabull, baseline) };
-    };
+    const row = (key: string, metric: string, unit: string, field: keyof StepTiming) =>
+      comparison(key, metric, unit, med(runs.durabull, field), med(runs.baseline, field));
     const history = await client.getWorkflowHandle(`d${profile.reps - 1}`).describe();
     return {
       scenario: 'long-history',

@@ -15,8 +15,8 @@ import type { SizeProfile } from '../config';
 import { cleanUp, scenarioNames } from '../context';
 import type { BenchContext } from '../context';
 import { deleteKeys, usedMemory } from '../redis-stats';
+import { comparison } from '../report';
 import type { ScenarioResult } from '../report';
-import { ratio } from '../stats';
 import { OneActivityWorkflow, SleeperWorkflow } from '../workloads';
 
 /** Workflow starts (and describe calls) in flight at once. */
@@ -96,7 +96,7 @@ export async function openWorkflows(ctx: BenchContext, profile: SizeProfile['ope
     title: `${n} workflows parked on a ${profile.sleep} timer`,
     parameters: { workflows: n, sleep: profile.sleep, maxCachedWorkflows: TUNING.maxCachedWorkflows, workers: '1 process' },
     rows: [
-      { key: 'open.redisPerWorkflow', metric: 'Redis used_memory per parked workflow', unit: 'KiB', durabull: redisKiB, baseline: rawKiB, ratio: ratio(redisKiB, rawKiB) },
+      comparison('open.redisPerWorkflow', 'Redis used_memory per parked workflow', 'KiB', redisKiB, rawKiB),
       { key: 'open.heapPerWorkflow', metric: 'worker heap per parked workflow', unit: 'KiB', durabull: perWorkflow(durabull.heapBytes) },
       { key: 'open.rssPerWorkflow', metric: 'worker RSS per parked workflow', unit: 'KiB', durabull: perWorkflow(durabull.rssBytes) },
       {

@@ -13,6 +13,7 @@ import type { BenchContext } from '../context';
 import { RawChainClient } from '../raw-chain';
 import { medianMeasurement, withCommands } from '../measure';
 import type { CommandMeasurement } from '../measure';
+import { comparison } from '../report';
 import type { ResultRow, ScenarioResult } from '../report';
 import { median, ratio } from '../stats';
 import { OneActivityWorkflow } from '../workloads';
@@ -46,10 +47,10 @@ export async function throughput(ctx: BenchContext, profile: SizeProfile['throug
         baseline: b,
         ratio: median(variant.rates.durabull.map((rate, i) => ratio(rate, variant.rates.baseline[i]))),
       },
-      { key: `throughput.p${processes}.roundTrips`, metric: `Redis round trips per workflow, ${label}`, unit: 'cmds', durabull: cd, baseline: cb, ratio: ratio(cd, cb) },
-      { key: `throughput.p${processes}.redisTime`, metric: `Redis time per workflow, ${label}`, unit: 'µs', durabull: ud, baseline: ub, ratio: ratio(ud, ub) },
-      { key: `throughput.p${processes}.redisCpu`, metric: `Redis CPU per workflow, ${label}`, unit: 'µs', durabull: rd, baseline: rb, ratio: ratio(rd, rb) },
-      { key: `throughput.p${processes}.nodeCpu`, metric: `Node CPU per workflow (client + workers), ${label}`, unit: 'µs', durabull: nd, baseline: nb, ratio: ratio(nd, nb) },
+      comparison(`throughput.p${processes}.roundTrips`, `Redis round trips per workflow, ${label}`, 'cmds', cd, cb),
+      comparison(`throughput.p${processes}.redisTime`, `Redis time per workflow, ${label}`, 'µs', ud, ub),
+      comparison(`throughput.p${processes}.redisCpu`, `Redis CPU per workflow, ${label}`, 'µs', rd, rb),
+      comparison(`throughput.p${processes}.nodeCpu`, `Node CPU per workflow (client + workers), ${label}`, 'µs', nd, nb),
     );
     details[`p${processes}`] = {
       ...variant,
