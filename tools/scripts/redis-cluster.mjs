@@ -16,14 +16,14 @@
 //
 // Needs redis-server and redis-cli (5.0 or later) on PATH. Node 20 built-ins only.
 import { spawn } from 'node:child_process';
-import { accessSync, constants as fsConstants, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { HOST, portIsFree, sleep, which } from './local-redis.mjs';
 
 const TAG = 'redis-cluster:';
-const HOST = '127.0.0.1';
 const PRIMARIES = 3;
 const START_TIMEOUT_MS = 10_000;
 const CLUSTER_OK_TIMEOUT_MS = 20_000;
@@ -34,26 +34,6 @@ const BUS_OFFSET = 10_000;
 /** Every redis-server child not yet exited, killed (SIGKILL) when this process exits. */
 const liveServers = new Set();
 let exitHookInstalled = false;
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Full path of an executable found on PATH, or null. */
-function which(name) {
-  const key = Object.keys(process.env).find((k) => k.toUpperCase() === 'PATH') ?? 'PATH';
-  const exts = process.platform === 'win32' ? (process.env.PATHEXT ?? '.EXE;.CMD;.BAT').split(';') : [''];
-  for (const dir of (process.env[key] ?? '').split(path.delimiter).filter(Boolean)) {
-    for (const ext of exts) {
-      const candidate = path.join(dir, name + ext);
-      try {
-        accessSync(candidate, fsConstants.X_OK);
-        return candidate;
-      } catch {
-        // not here
-      }
-    }
-  }
-  return null;
-}
 
 /** The redis-server and redis-cli executables, or an Error saying how to install them. */
 function findExecutables() {
@@ -69,16 +49,6 @@ function findExecutables() {
       '  macOS:         brew install redis',
     ].join('\n'),
   );
-}
-
-/** Resolves true when `port` can be bound on HOST right now. */
-function portIsFree(port) {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.unref();
-    server.once('error', () => resolve(false));
-    server.listen(port, HOST, () => server.close(() => resolve(true)));
-  });
 }
 
 /** A port that is free, with port + BUS_OFFSET free as well (both were, a moment ago). */

@@ -23,14 +23,11 @@
 //
 // Node 20 built-ins only.
 import { spawn } from 'node:child_process';
-import { accessSync, constants as fsConstants } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { HOST, freePort, pathKey, probe, sleep, which } from './local-redis.mjs';
 
 const TAG = 'with-redis:';
-const HOST = '127.0.0.1';
-const PROBE_TIMEOUT_MS = 500;
 const START_TIMEOUT_MS = 10_000;
 const STOP_GRACE_MS = 3_000;
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -47,71 +44,6 @@ function parseCommand(argv) {
   return args;
 }
 
-/**
- * Sends a Redis PING to host:port. Resolves 'pong' for +PONG, 'other' for any other reply (e.g.
- * -NOAUTH: a Redis answers, it just wants credentials), or null when nothing answers in time.
- */
-function probe(port, host = HOST, timeoutMs = PROBE_TIMEOUT_MS) {
-  return new Promise((resolve) => {
-    let settled = false;
-    let reply = '';
-    const socket = net.connect({ host, port });
-    const done = (result) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(result);
-    };
-    const timer = setTimeout(() => done(reply ? 'other' : null), timeoutMs);
-    socket.setNoDelay(true);
-    socket.on('connect', () => socket.write('*1\r\n$4\r\nPING\r\n'));
-    socket.on('data', (chunk) => {
-      reply += chunk.toString('latin1');
-      if (reply.includes('\r\n')) done(reply.startsWith('+PONG') ? 'pong' : 'other');
-    });
-    socket.on('error', () => done(null));
-    socket.on('close', () => done(reply ? 'other' : null));
-  });
-}
-
-/** Key of PATH in env (Windows spells it `Path`). */
-function pathKey(env) {
-  return Object.keys(env).find((key) => key.toUpperCase() === 'PATH') ?? 'PATH';
-}
-
-/** Full path of an executable found on PATH, or null. */
-function which(name, env = process.env) {
-  const dirs = (env[pathKey(env)] ?? '').split(path.delimiter).filter(Boolean);
-  const exts = process.platform === 'win32' ? (env.PATHEXT ?? '.EXE;.CMD;.BAT').split(';') : [''];
-  for (const dir of dirs) {
-    for (const ext of exts) {
-      const candidate = path.join(dir, name + ext);
-      try {
-        accessSync(candidate, fsConstants.X_OK);
-        return candidate;
-      } catch {
-        // not here
-      }
-    }
-  }
-  return null;
-}
-
-/** A loopback port that was free a moment ago. */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, HOST, () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The throwaway redis-server in use, or null while none. */
 let server = null;
