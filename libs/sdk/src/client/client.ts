@@ -446,7 +446,7 @@ export class WorkflowHandle<R = unknown> {
         if (!WORKFLOW_CLOSE_EVENT_TYPES.has(last.eventType)) {
           last = (await watch.closed) ?? (await this.client.engine.lastEvent(ref))!;
         }
-        return this.outcome(ref, (await this.client.codecs.decodeEvents([last]))[0]!);
+        return await this.outcome(ref, last);
       } finally {
         watch.stop();
       }
@@ -461,11 +461,12 @@ export class WorkflowHandle<R = unknown> {
     const ref = { workflowId: this.workflowId, runId: this.runId! };
     const last = closeEvent ?? (await this.client.reachRedis(() => this.client.engine.lastEvent(ref)));
     if (!last || !WORKFLOW_CLOSE_EVENT_TYPES.has(last.eventType)) return this.result();
-    return this.outcome(ref, (await this.client.codecs.decodeEvents([last]))[0]!);
+    return this.outcome(ref, last);
   }
 
-  /** The result a close event stands for, or the WorkflowFailureError it raises. */
-  private outcome(ref: RunRef, close: HistoryEvent): R {
+  /** The result a close event (as stored: payloads encoded) stands for, or the WorkflowFailureError it raises. */
+  private async outcome(ref: RunRef, stored: HistoryEvent): Promise<R> {
+    const close = (await this.client.codecs.decodeEvents([stored]))[0]!;
     const attrs = close.attributes as Record<string, any>;
     const fail = (cause: Error) => new WorkflowFailureError({ cause, workflowId: ref.workflowId, runId: ref.runId });
     const { payloads, failures } = this.client;
@@ -492,7 +493,6 @@ export class WorkflowHandle<R = unknown> {
         throw new Error(`Run ${ref.runId} closed without a close event (last event: ${close.eventType})`);
     }
   }
-
 
   /** Status and facts of the run. @throws WorkflowNotFoundError */
   async describe(): Promise<WorkflowExecutionDescription> {
