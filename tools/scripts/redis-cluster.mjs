@@ -1,16 +1,26 @@
 #!/usr/bin/env node
-// A throwaway Redis Cluster on loopback: 3 primaries, no replicas, no persistence.
+// A throwaway Redis Cluster on loopback: 3 primaries, no persistence, and optionally replicas.
 //
 //   As a module:  const cluster = await start();  cluster.nodes  // [{ host, port }, ...]
 //                 await cluster.stop();
-//   From a shell: node tools/scripts/redis-cluster.mjs
+//                 With replicas (3 primaries + 3 replicas, failover in about 1-2 s):
+//                 const cluster = await start({ replicas: 1 });
+//                 const [victim] = (await cluster.roles()).filter((n) => n.role === 'primary');
+//                 await cluster.kill(victim.port);                    // SIGKILL by PID
+//                 const promoted = await cluster.waitForFailover(victim.port);
+//   From a shell: node tools/scripts/redis-cluster.mjs [--replicas N] [--json]
 //                 prints the nodes (and a DURABULL_TEST_REDIS_CLUSTER=... line), runs until
-//                 Ctrl-C (SIGINT) or SIGTERM, then stops the servers.
+//                 Ctrl-C (SIGINT) or SIGTERM, then stops the servers. With --json it prints one
+//                 JSON line instead ({ nodes: [{ host, port, pid, role }] }) and answers commands
+//                 on stdin, one JSON line each: `roles`, `kill <port>`, `wait-failover <port>`
+//                 (errors as { error }); for tests that cannot import this module.
 //
 // Each node is `redis-server --cluster-enabled yes` on a free loopback port whose cluster bus
 // port (port + 10000) is free too, with its nodes.conf in a temporary directory; the slots are
-// assigned by `redis-cli --cluster create ... --cluster-replicas 0 --cluster-yes`. start()
-// resolves once CLUSTER INFO says `cluster_state:ok` on every node. stop() kills the servers by
+// assigned by `redis-cli --cluster create ... --cluster-replicas N --cluster-yes`. start()
+// resolves once CLUSTER INFO says `cluster_state:ok` on every node (and every replica is in sync
+// with its primary). With replicas the nodes run with a short `cluster-node-timeout` (1 s), so a
+// killed primary is replaced by its replica within about two seconds. stop() kills the servers by
 // PID (SIGTERM, then SIGKILL) and removes the directory; servers still alive when this process
 // exits are killed as a last resort.
 //
@@ -20,6 +30,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { HOST, portIsFree, sleep, which } from './local-redis.mjs';
 
@@ -27,6 +38,10 @@ const TAG = 'redis-cluster:';
 const PRIMARIES = 3;
 const START_TIMEOUT_MS = 10_000;
 const CLUSTER_OK_TIMEOUT_MS = 20_000;
+/** cluster-node-timeout without replicas (nothing to fail over to), and with them (fast failover). */
+const NODE_TIMEOUT_MS = 2_000;
+const FAILOVER_NODE_TIMEOUT_MS = 1_000;
+const FAILOVER_TIMEOUT_MS = 15_000;
 const STOP_GRACE_MS = 3_000;
 /** A node's cluster bus listens on its port + 10000 (the default of every Redis version). */
 const BUS_OFFSET = 10_000;
@@ -145,7 +160,7 @@ function installExitHook() {
 }
 
 /** Starts one cluster-enabled redis-server and waits for its PING. */
-async function startNode(executable, port, dir) {
+async function startNode(executable, port, dir, nodeTimeoutMs) {
   const output = [];
   const child = spawn(
     executable,
@@ -154,7 +169,11 @@ async function startNode(executable, port, dir) {
       '--bind', HOST,
       '--cluster-enabled', 'yes',
       '--cluster-config-file', path.join(dir, `nodes-${port}.conf`),
-      '--cluster-node-timeout', '2000',
+      '--cluster-node-timeout', String(nodeTimeoutMs),
+      // A replica takes over however long it was cut off from its primary.
+      '--cluster-replica-validity-factor', '0',
+      // A replica's first sync streams straight from memory, without waiting for others.
+      '--repl-diskless-sync-delay', '0',
       '--dir', dir,
       '--save', '',
       '--appendonly', 'no',
@@ -218,7 +237,10 @@ async function killNodes(nodes) {
   );
 }
 
-/** Resolves once CLUSTER INFO reports cluster_state:ok (all 16384 slots, every primary known). */
+/**
+ * Resolves once CLUSTER INFO reports cluster_state:ok (all 16384 slots, every node known) on
+ * every node, and every replica's link to its primary is up.
+ */
 async function waitForClusterOk(nodes) {
   const started = Date.now();
   let last = '';
@@ -230,7 +252,7 @@ async function waitForClusterOk(nodes) {
         /^cluster_slots_ok:16384\r?$/m.test(info) &&
         new RegExp(`^cluster_known_nodes:${nodes.length}\\r?$`, 'm').test(info),
     );
-    if (ok) return;
+    if (ok && (await replicasInSync(nodes))) return;
     last = infos.map((info, i) => `${nodes[i].port}: ${(/^cluster_state:\w+/m.exec(info) ?? [info])[0]}`).join(', ');
     if (Date.now() - started > CLUSTER_OK_TIMEOUT_MS) {
       throw new Error(`${TAG} the cluster did not reach cluster_state:ok within ${CLUSTER_OK_TIMEOUT_MS / 1000} s (${last})`);
@@ -239,12 +261,54 @@ async function waitForClusterOk(nodes) {
   }
 }
 
+/** True when every replica among `nodes` has its link to its primary up (INFO replication). */
+async function replicasInSync(nodes) {
+  const infos = await Promise.all(nodes.map(({ port }) => sendCommand(port, ['INFO', 'replication']).catch(() => '')));
+  return infos.every((info) => !/^role:slave\r?$/m.test(info) || /^master_link_status:up\r?$/m.test(info));
+}
+
 /**
- * Starts a 3-primary cluster on loopback. Resolves `{ nodes: [{ host, port }], stop() }`; throws
- * (after stopping whatever it started) when redis-server or redis-cli is missing or the cluster
- * does not come up.
+ * The cluster as one node sees it (CLUSTER NODES): `[{ id, host, port, role, primaryId, failed,
+ * slots }]`, `role` 'primary' or 'replica', `failed` when the node is flagged `fail` (or `fail?`,
+ * suspected), `slots` the number of slots it serves.
  */
-export async function start() {
+export async function clusterNodes(port) {
+  const text = await sendCommand(port, ['CLUSTER', 'NODES']);
+  if (typeof text !== 'string' || text.startsWith('-')) throw new Error(`${TAG} CLUSTER NODES on ${HOST}:${port} answered ${text}`);
+  return text
+    .split('\n')
+    .filter((line) => line.trim())
+    .map((line) => {
+      const [id, address, flags, primaryId, , , , , ...ranges] = line.trim().split(' ');
+      const [, host, nodePort] = /^([^:]*):(\d+)@/.exec(address) ?? [];
+      const flagList = flags.split(',');
+      let slots = 0;
+      for (const range of ranges) {
+        const match = /^(\d+)(?:-(\d+))?$/.exec(range);
+        if (match) slots += (match[2] === undefined ? Number(match[1]) : Number(match[2])) - Number(match[1]) + 1;
+      }
+      return {
+        id,
+        host,
+        port: Number(nodePort),
+        role: flagList.includes('master') ? 'primary' : 'replica',
+        primaryId: primaryId === '-' ? undefined : primaryId,
+        failed: flagList.includes('fail') || flagList.includes('fail?'),
+        slots,
+      };
+    });
+}
+
+/**
+ * Starts a cluster on loopback: 3 primaries, each with `replicas` replicas (default 0).
+ * Resolves `{ nodes: [{ host, port }], pids, dir, stop(), roles(), kill(port),
+ * waitForFailover(port) }`; throws (after stopping whatever it started) when redis-server or
+ * redis-cli is missing or the cluster does not come up.
+ */
+export async function start({ replicas = 0 } = {}) {
+  if (!Number.isInteger(replicas) || replicas < 0 || replicas > 5) {
+    throw new TypeError(`${TAG} invalid replicas: ${JSON.stringify(replicas)} (an integer from 0 to 5)`);
+  }
   const { server, cli } = findExecutables();
   installExitHook();
   const dir = mkdtempSync(path.join(tmpdir(), 'durabull-redis-cluster-'));
@@ -255,13 +319,14 @@ export async function start() {
   };
   try {
     const taken = new Set();
-    for (let i = 0; i < PRIMARIES; i++) {
+    const nodeTimeoutMs = replicas > 0 ? FAILOVER_NODE_TIMEOUT_MS : NODE_TIMEOUT_MS;
+    for (let i = 0; i < PRIMARIES * (1 + replicas); i++) {
       // A port taken between the probe and redis-server's bind makes the server exit: try another.
       for (let attempt = 1; ; attempt++) {
         const port = await freeNodePort(taken);
         taken.add(port);
         try {
-          nodes.push(await startNode(server, port, dir));
+          nodes.push(await startNode(server, port, dir, nodeTimeoutMs));
           break;
         } catch (error) {
           if (error.node) await killNodes([error.node]);
@@ -272,7 +337,7 @@ export async function start() {
     const create = await run(cli, [
       '--cluster', 'create',
       ...nodes.map(({ host, port }) => `${host}:${port}`),
-      '--cluster-replicas', '0',
+      '--cluster-replicas', String(replicas),
       '--cluster-yes',
     ]);
     if (create.code !== 0) {
@@ -283,11 +348,73 @@ export async function start() {
     await stop();
     throw error;
   }
+  const all = [...nodes];
+  const nodeAt = (port) => {
+    const node = all.find((candidate) => candidate.port === port);
+    if (!node) throw new Error(`${TAG} no node of this cluster listens on port ${port}`);
+    return node;
+  };
+  const alive = () => all.filter(({ child }) => liveServers.has(child));
+  /** CLUSTER NODES from the first live node that answers, with each node's PID. */
+  const roles = async () => {
+    let lastError;
+    for (const { port } of alive()) {
+      try {
+        return (await clusterNodes(port)).map((node) => ({ ...node, pid: all.find((n) => n.port === node.port)?.child.pid }));
+      } catch (error) {
+        lastError = error;
+      }
+    }
+    throw lastError ?? new Error(`${TAG} no node is alive`);
+  };
+  /** Each killed primary's replicas at the time it was killed, by port. */
+  const replicasOfKilled = new Map();
+  /** SIGKILLs one node by PID (no shutdown, as a crash); resolves once it exited. */
+  const kill = async (port) => {
+    const node = nodeAt(port);
+    const known = await roles();
+    const self = known.find((n) => n.port === port);
+    replicasOfKilled.set(port, known.filter((n) => self && n.primaryId === self.id).map((n) => n.port));
+    if (!liveServers.has(node.child)) return;
+    const exited = new Promise((resolve) => node.child.once('exit', resolve));
+    process.kill(node.child.pid, 'SIGKILL');
+    await exited;
+  };
+  /**
+   * After kill(port) of a primary: resolves `{ port, elapsedMs }` of the replica promoted in its
+   * place once every live node reports cluster_state:ok with all slots served, the killed node
+   * flagged failed and the promoted one a primary with slots.
+   */
+  const waitForFailover = async (port, timeoutMs = FAILOVER_TIMEOUT_MS) => {
+    const started = Date.now();
+    const candidates = replicasOfKilled.get(port) ?? [];
+    let last = '';
+    for (;;) {
+      try {
+        const known = await roles();
+        const promoted = known.find((n) => candidates.includes(n.port) && n.role === 'primary' && n.slots > 0 && !n.failed);
+        const victim = known.find((n) => n.port === port);
+        const infos = await Promise.all(alive().map(({ port: p }) => sendCommand(p, ['CLUSTER', 'INFO'])));
+        const ok = infos.every((info) => /^cluster_state:ok\r?$/m.test(info) && /^cluster_slots_ok:16384\r?$/m.test(info));
+        if (promoted && victim?.failed && ok) return { port: promoted.port, elapsedMs: Date.now() - started };
+        last = `killed node ${victim?.failed ? 'flagged failed' : 'not flagged failed yet'}, ${promoted ? `replica ${promoted.port} promoted` : 'no replica promoted yet'}, cluster ${ok ? 'ok' : 'not ok'}`;
+      } catch (error) {
+        last = error.message;
+      }
+      if (Date.now() - started > timeoutMs) {
+        throw new Error(`${TAG} no replica took over from ${HOST}:${port} within ${timeoutMs / 1000} s (${last})`);
+      }
+      await sleep(50);
+    }
+  };
   return {
-    nodes: nodes.map(({ host, port }) => ({ host, port })),
-    pids: nodes.map(({ child }) => child.pid),
+    nodes: all.map(({ host, port }) => ({ host, port })),
+    pids: all.map(({ child }) => child.pid),
     dir,
     stop,
+    roles,
+    kill,
+    waitForFailover,
   };
 }
 
@@ -296,31 +423,81 @@ export function formatNodes(nodes) {
   return nodes.map(({ host, port }) => `${host}:${port}`).join(',');
 }
 
+/** The command line: `[--replicas N] [--json]`. */
+function parseArgs(args) {
+  const options = { replicas: 0, json: false };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === '--json') options.json = true;
+    else if (arg === '--replicas' || arg.startsWith('--replicas=')) {
+      const value = arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : args[++i];
+      options.replicas = Number(value);
+      if (!/^\d+$/.test(value ?? '')) throw new Error(`${TAG} --replicas needs a whole number, got ${JSON.stringify(value)}`);
+    } else {
+      throw new Error(`${TAG} unknown argument ${JSON.stringify(arg)} (usage: redis-cluster.mjs [--replicas N] [--json])`);
+    }
+  }
+  return options;
+}
+
+/**
+ * --json mode: answers `roles`, `kill <port>` and `wait-failover <port>` lines on stdin with one
+ * JSON line each, and stops the cluster when stdin closes (the parent went away).
+ */
+function serveCommands(cluster, stop) {
+  const lines = createInterface({ input: process.stdin });
+  const reply = (value) => process.stdout.write(`${JSON.stringify(value)}\n`);
+  let queue = Promise.resolve();
+  lines.on('line', (line) => {
+    const [command, argument] = line.trim().split(/\s+/);
+    queue = queue.then(async () => {
+      try {
+        if (command === 'roles') reply({ roles: await cluster.roles() });
+        else if (command === 'kill') reply({ killed: (await cluster.kill(Number(argument)), Number(argument)) });
+        else if (command === 'wait-failover') reply({ failover: await cluster.waitForFailover(Number(argument)) });
+        else reply({ error: `unknown command ${JSON.stringify(line)} (roles, kill <port>, wait-failover <port>)` });
+      } catch (error) {
+        reply({ error: error.message });
+      }
+    });
+  });
+  lines.on('close', () => void queue.then(() => stop('stdin closed')));
+}
+
 async function main() {
   cliMode = true;
   let cluster;
+  let options;
   try {
-    cluster = await start();
+    options = parseArgs(process.argv.slice(2));
+    cluster = await start({ replicas: options.replicas });
   } catch (error) {
     process.stderr.write(`${error.message}\n`);
     process.exit(1);
   }
+  const stop = async (why) => {
+    if (!options.json) process.stdout.write(`${TAG} ${why}: stopping the cluster\n`);
+    await cluster.stop();
+    process.exit(0);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  if (options.json) {
+    const roles = await cluster.roles();
+    process.stdout.write(`${JSON.stringify({ nodes: roles.map(({ host, port, pid, role }) => ({ host, port, pid, role })) })}\n`);
+    serveCommands(cluster, stop);
+    return;
+  }
+  const primaries = cluster.nodes.length / (1 + options.replicas);
   process.stdout.write(
     [
-      `${TAG} a ${cluster.nodes.length}-primary Redis Cluster is up (pids ${cluster.pids.join(', ')}):`,
+      `${TAG} a ${primaries}-primary Redis Cluster${options.replicas ? ` with ${options.replicas} replica(s) each` : ''} is up (pids ${cluster.pids.join(', ')}):`,
       ...cluster.nodes.map(({ host, port }) => `  ${host}:${port}`),
       `DURABULL_TEST_REDIS_CLUSTER=${formatNodes(cluster.nodes)}`,
       'Press Ctrl-C to stop it.',
       '',
     ].join('\n'),
   );
-  const onSignal = async (signal) => {
-    process.stdout.write(`${TAG} ${signal}: stopping the cluster\n`);
-    await cluster.stop();
-    process.exit(0);
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
   // Keep running until a signal arrives.
   setInterval(() => undefined, 1 << 30);
 }

@@ -27,17 +27,23 @@ describe('durabull (command line)', () => {
     const top = await cli(['--help']);
     expect(top.code).toBe(0);
     expect(top.stdout).toContain('Usage: durabull <command> [options]');
-    for (const command of ['dev', 'workflow start', 'workflow execute', 'workflow describe', 'workflow show', 'workflow list', 'workflow count', 'workflow result', 'workflow cancel', 'workflow terminate']) {
-      expect(top.stdout).toMatch(new RegExp(`^  ${command}\\s+\\S`, 'm'));
-    }
+    for (const command of ['dev', 'ui', 'workflow', 'task-queue']) expect(top.stdout).toMatch(new RegExp(`^  ${command}( \\[options\\])?\\s+\\S`, 'm'));
+    expect(top.stdout).toMatch(/^ {2}-n, --namespace <name>\s+namespace/m);
     expect((await cli([])).stdout).toBe(top.stdout);
     expect((await cli(['help'])).stdout).toBe(top.stdout);
-    expect((await cli(['workflow'])).stdout).toContain('Usage: durabull workflow <command> [options]');
+    const group = await cli(['workflow']);
+    expect(group.code).toBe(0);
+    expect(group.stdout).toContain('Usage: durabull workflow <command> [options]');
+    for (const command of ['start', 'execute', 'describe', 'show', 'list', 'count', 'result', 'signal', 'query', 'cancel', 'terminate', 'delete']) {
+      expect(group.stdout).toMatch(new RegExp(`^  ${command} \\[options\\]\\s+\\S`, 'm'));
+    }
     const show = await cli(['workflow', 'show', '--help']);
     expect(show.code).toBe(0);
-    expect(show.stdout).toContain('Usage: durabull workflow show --id <workflowId> [--run-id <runId>] [--follow] [--output json]');
-    expect(show.stdout).toMatch(/--namespace <name>/);
+    expect(show.stdout).toContain('Usage: durabull workflow show --workflow-id <workflowId> [--run-id <runId>] [--follow] [--output json]');
+    expect(show.stdout).toMatch(/^ {2}-w, --workflow-id <workflowId>\s+workflow id \(also --id\)$/m);
+    expect(show.stdout).toMatch(/Global Options:\n(.*\n)* {2}-n, --namespace <name>/);
     expect((await cli(['help', 'workflow', 'show'])).stdout).toBe(show.stdout);
+    expect(await cli(['--version'])).toEqual({ code: 0, stdout: `${require('../package.json').version}\n`, stderr: '' });
   });
 
   it('reports usage errors as one line, exit code 2', async () => {
@@ -50,17 +56,26 @@ describe('durabull (command line)', () => {
     expect(await cli(['workflow', 'list', 'extra'])).toEqual({
       code: 2,
       stdout: '',
-      stderr: 'durabull: unexpected argument "extra" for "workflow list" (see durabull workflow list --help)\n',
+      stderr: "durabull: too many arguments for 'list'. Expected 0 arguments but got 1.\n",
     });
-    expect((await cli(['--namespace', 'x', 'workflow', 'list'])).stderr).toBe('durabull: options go after a command (see durabull --help)\n');
     expect(await cli(['workflow', 'list', '--redis', 'http://example'])).toEqual({
       code: 2,
       stdout: '',
-      stderr: 'durabull: --redis must be a redis:// or rediss:// URL, got "http://example"\n',
+      stderr: 'durabull: --redis must be a redis:// or rediss:// URL, or Redis Cluster nodes host:port,host:port, got "http://example"\n',
     });
+    expect((await cli(['workflow', 'list', '--redis', '127.0.0.1:6379,'])).stderr).toBe(
+      'durabull: --redis must be a redis:// or rediss:// URL, or Redis Cluster nodes host:port,host:port, got "127.0.0.1:6379,"\n',
+    );
+    // Global options go before or after the command.
+    expect((await cli(['--namespace', 'has space', 'workflow', 'list', '--redis', REDIS])).stderr).toMatch(/^durabull: Invalid namespace: "has space" [^\n]*\n$/);
     expect((await cli(['workflow', 'list', '--namespace', 'has space', '--redis', REDIS])).stderr).toMatch(
       /^durabull: Invalid namespace: "has space" [^\n]*\n$/,
     );
+    expect(await cli(['workflow', 'list', '--tls-ca', '/nonexistent/ca.pem', '--redis', 'rediss://127.0.0.1:1'])).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'durabull: --tls-ca "/nonexistent/ca.pem" cannot be read: ENOENT\n',
+    });
   });
 
   it('reports an unreachable Redis as one line, exit code 1, without stack traces unless DURABULL_DEBUG=1', async () => {
@@ -69,6 +84,7 @@ describe('durabull (command line)', () => {
       ['workflow', 'list'],
       ['workflow', 'describe', '--id', 'x'],
       ['workflow', 'start', '--type', 'T', '--task-queue', 'q', '--id', 'x'],
+      ['task-queue', 'describe', '-t', 'q'],
       ['workflow', 'show', '--id', 'x', '--follow'],
       ['dev'],
     ]) {

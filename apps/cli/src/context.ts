@@ -1,6 +1,6 @@
 import { Client } from '@durabull/sdk';
 import { connectRedis } from './connection';
-import type { CliRedis } from './connection';
+import type { CliRedis, ConnectOptions } from './connection';
 import { InterruptedError } from './errors';
 import { toJson } from './output';
 import type { CliIO, OutputFormat } from './output';
@@ -13,6 +13,8 @@ export interface GlobalOptions {
   /** Whether the URL came from `--redis` or REDIS_URL rather than the default. */
   redisGiven: boolean;
   output: OutputFormat;
+  /** `--tls-ca`, else DURABULL_TLS_CA: a PEM file of CAs to trust for rediss://. */
+  tlsCa?: string;
 }
 
 /** What a command runs with: its output, the global options, and a client made on first use. */
@@ -26,8 +28,19 @@ export class CommandContext {
     readonly globals: GlobalOptions,
   ) {}
 
+  /** Whether the output is JSON (`-o json` or `-o jsonl`). */
   get json(): boolean {
-    return this.globals.output === 'json';
+    return this.globals.output === 'json' || this.globals.output === 'jsonl';
+  }
+
+  /** Whether the output is JSON lines (`-o jsonl`): one compact document per line. */
+  get jsonl(): boolean {
+    return this.globals.output === 'jsonl';
+  }
+
+  /** How to connect besides the URL (the TLS CA), for commands that make their own connection. */
+  get connectOptions(): ConnectOptions {
+    return { tlsCa: this.globals.tlsCa };
   }
 
   /** Writes a line to stdout. */
@@ -35,9 +48,9 @@ export class CommandContext {
     this.io.stdout(`${text}\n`);
   }
 
-  /** Writes a value as pretty JSON to stdout. */
+  /** Writes a value as JSON to stdout: pretty, or on one line with `-o jsonl`. */
   outJson(value: unknown): void {
-    this.out(toJson(value));
+    this.out(this.jsonl ? JSON.stringify(value) ?? 'null' : toJson(value));
   }
 
   /** Writes a note for people to stderr. */
@@ -45,11 +58,15 @@ export class CommandContext {
     this.io.stderr(`durabull: ${text}\n`);
   }
 
-  /** The client on `--redis` and `--namespace`, connected on first call and closed by {@link close}. */
-  client(): Promise<Client> {
+  /**
+   * The client on `--redis` and `--namespace`, connected on first call and closed by {@link close}.
+   * It never creates the namespace (a namespace nobody opened is a NamespaceNotFoundError) unless
+   * `create` is set: only commands that start workflows create one.
+   */
+  client(options: { create?: boolean } = {}): Promise<Client> {
     this.connected ??= (async () => {
-      this.redis = await connectRedis(this.globals.redisUrl);
-      return Client.connect({ redis: this.redis.redis, namespace: this.globals.namespace });
+      this.redis = await connectRedis(this.globals.redisUrl, this.connectOptions);
+      return Client.connect({ redis: this.redis.redis, namespace: this.globals.namespace, createNamespace: options.create === true });
     })();
     return this.connected;
   }

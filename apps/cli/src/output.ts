@@ -1,6 +1,6 @@
 // How the CLI prints: aligned text tables for people, pretty JSON for programs (`--output json`).
 import { EventType, formatHistoryTable } from '@durabull/sdk';
-import type { HistoryEvent, WorkflowExecutionDescription } from '@durabull/sdk';
+import type { HistoryEvent, WorkflowExecutionDescription, WorkflowExecutionDetails } from '@durabull/sdk';
 import { oneLine } from './errors';
 
 /** Where a command writes: functions taking text (the CLI adds the newlines). */
@@ -15,7 +15,7 @@ export interface CliIO {
   signal?: AbortSignal;
 }
 
-export type OutputFormat = 'table' | 'json';
+export type OutputFormat = 'table' | 'json' | 'jsonl';
 
 /** Pretty JSON (two-space indentation), as `--output json` prints every document. */
 export function toJson(value: unknown): string {
@@ -45,8 +45,8 @@ export function formatTime(time: Date | undefined): string {
   return time === undefined ? '-' : time.toISOString();
 }
 
-export function describeExecution(run: WorkflowExecutionDescription): string {
-  return formatKeyValues([
+export function describeExecution(run: WorkflowExecutionDescription | WorkflowExecutionDetails): string {
+  const pairs: Array<readonly [string, string]> = [
     ['WorkflowId', run.workflowId],
     ['RunId', run.runId],
     ['Type', run.workflowType],
@@ -55,7 +55,55 @@ export function describeExecution(run: WorkflowExecutionDescription): string {
     ['StartTime', formatTime(run.startTime)],
     ['CloseTime', formatTime(run.closeTime)],
     ['HistoryLength', String(run.historyLength)],
-  ]);
+  ];
+  if (!('pendingActivities' in run)) return formatKeyValues(pairs);
+  if (Object.keys(run.memo).length > 0) pairs.push(['Memo', JSON.stringify(run.memo)]);
+  if ('result' in run) pairs.push(['Result', JSON.stringify(run.result ?? null)]);
+  if (run.failure) pairs.push(['Failure', formatCauseChain(run.failure)]);
+  const task = run.pendingWorkflowTask;
+  if (task) {
+    pairs.push(['WorkflowTask', `${task.state}, attempt ${task.attempt}`]);
+    if (task.lastFailure) pairs.push(['WorkflowTaskFailure', `${task.lastFailureCause}: ${formatCauseChain(task.lastFailure)}`]);
+  }
+  const text = formatKeyValues(pairs);
+  if (run.pendingActivities.length === 0) return text;
+  const activities = formatTable(
+    ['ACTIVITY ID', 'TYPE', 'STATE', 'ATTEMPT', 'LAST HEARTBEAT', 'NEXT ATTEMPT', 'LAST FAILURE'],
+    run.pendingActivities.map((a) => [
+      a.activityId,
+      a.activityType,
+      a.state,
+      a.maximumAttempts > 0 ? `${a.attempt}/${a.maximumAttempts}` : String(a.attempt),
+      a.lastHeartbeatTime ? `${formatTime(a.lastHeartbeatTime)} ${JSON.stringify(a.heartbeatDetails ?? [])}` : '-',
+      formatTime(a.nextAttemptScheduleTime),
+      a.lastFailure ? formatCauseChain(a.lastFailure) : '-',
+    ]),
+  );
+  return `${text}\n\nPending activities:\n${activities}`;
+}
+
+/** An error as `--output json` prints it: its class, message, type (ApplicationError) and cause. */
+export function errorJson(error: unknown): unknown {
+  if (!(error instanceof Error)) return error;
+  const type = (error as { type?: unknown }).type;
+  return {
+    name: error.name,
+    message: error.message,
+    ...(typeof type === 'string' ? { type } : {}),
+    ...(error.cause === undefined ? {} : { cause: errorJson(error.cause) }),
+  };
+}
+
+/** `describe()`'s answer as `--output json` prints it: errors as `{ name, message, type?, cause? }`. */
+export function describeJson(run: WorkflowExecutionDetails): unknown {
+  return {
+    ...run,
+    ...(run.failure ? { failure: errorJson(run.failure) } : {}),
+    pendingActivities: run.pendingActivities.map((a) => (a.lastFailure ? { ...a, lastFailure: errorJson(a.lastFailure) } : a)),
+    ...(run.pendingWorkflowTask?.lastFailure
+      ? { pendingWorkflowTask: { ...run.pendingWorkflowTask, lastFailure: errorJson(run.pendingWorkflowTask.lastFailure) } }
+      : {}),
+  };
 }
 
 export function executionsTable(executions: readonly WorkflowExecutionDescription[]): string {

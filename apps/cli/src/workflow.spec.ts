@@ -10,6 +10,10 @@ import {
 } from '@durabull/sdk';
 import type { HistoryEvent, WorkflowHistory } from '@durabull/sdk';
 import { TestEnvironment } from '@durabull/testing';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Redis } from 'ioredis';
 import { cli } from '../test-support/run-cli';
 
 jest.setTimeout(30_000);
@@ -150,6 +154,107 @@ describe('durabull workflow', () => {
     );
     // result reports the same, with the same exit code.
     expect(await wf('result', '--id', 'fail-1')).toEqual({ code: 1, stdout: '', stderr: failed.stderr });
+    // With -o json the failure is printed as JSON on stdout (and still exits 1).
+    const json = await wf('result', '-w', 'fail-1', '-o', 'json');
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toEqual({
+      workflowId: 'fail-1',
+      runId,
+      status: 'FAILED',
+      failure: {
+        name: 'ActivityError',
+        message: 'Activity task failed',
+        cause: { name: 'ApplicationError', message: 'kaboom', type: 'Boom' },
+      },
+    });
+    const executed = await newWorker().runUntil(wf('execute', '--type', 'CliFail', '-t', 'cli', '-w', 'fail-2', '-i', '"again"', '-o', 'jsonl'));
+    expect(executed.code).toBe(1);
+    expect(executed.stdout.split('\n')).toHaveLength(2);
+    expect(JSON.parse(executed.stdout)).toMatchObject({ workflowId: 'fail-2', status: 'FAILED', failure: { cause: { message: 'again' } } });
+  });
+
+  it("takes Temporal's flag names and short forms, global options anywhere, repeated --input, a generated id", async () => {
+    const worker = newWorker();
+    await worker.runUntil(async () => {
+      // Global options before the command, -i once per argument, no workflow id: a UUID is made.
+      const pair = await cli(['-n', env.namespace, '--redis', REDIS, '-o', 'json', 'workflow', 'execute', '--type', 'CliPair', '-t', 'cli', '-i', '"ab"', '-i', '3']);
+      expect(pair).toMatchObject({ code: 0, stderr: '' });
+      const done = JSON.parse(pair.stdout) as { workflowId: string; runId: string };
+      expect(done).toEqual({ workflowId: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/), runId: expect.any(String), status: 'COMPLETED', result: 'ababab' });
+      // --input-file, once per argument.
+      const dir = mkdtempSync(path.join(tmpdir(), 'durabull-cli-'));
+      try {
+        writeFileSync(path.join(dir, 'text.json'), '"xy"');
+        writeFileSync(path.join(dir, 'times.json'), '2\n');
+        const fromFiles = await wf('execute', '--type', 'CliPair', '--task-queue', 'cli', '--workflow-id', 'files', '--input-file', path.join(dir, 'text.json'), '--input-file', path.join(dir, 'times.json'));
+        expect(fromFiles.stdout).toMatch(/^Result\s+"xyxy"$/m);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+      // Global options between the command's own; -r picks the run.
+      const described = await cli(['workflow', '-n', env.namespace, 'describe', '-w', done.workflowId, '--redis', REDIS, '-r', done.runId, '-o', 'json']);
+      expect(JSON.parse(described.stdout)).toMatchObject({ workflowId: done.workflowId, runId: done.runId, status: 'COMPLETED', result: 'ababab' });
+    });
+    // -o jsonl: one run per line.
+    const lines = (await wf('list', '-o', 'jsonl')).stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as { workflowId: string });
+    expect(lines.map((run) => run.workflowId).sort()).toEqual(['files', expect.any(String)].sort());
+    expect(lines).toHaveLength(2);
+  });
+
+  it('read-only commands never create a namespace', async () => {
+    const fresh = `ro-${env.namespace}`;
+    const missing = `durabull: namespace "${fresh}" does not exist at ${REDIS} (no client or worker has opened it; workflow start creates it)\n`;
+    for (const argv of [
+      ['workflow', 'list'],
+      ['workflow', 'count'],
+      ['workflow', 'describe', '-w', 'x'],
+      ['workflow', 'show', '-w', 'x'],
+      ['workflow', 'result', '-w', 'x'],
+      ['workflow', 'query', '-w', 'x', '--name', 'q'],
+      ['workflow', 'signal', '-w', 'x', '--name', 's'],
+      ['workflow', 'cancel', '-w', 'x'],
+      ['task-queue', 'describe', '-t', 'cli'],
+    ]) {
+      expect(await cli([...argv, '-n', fresh, '--redis', REDIS])).toEqual({ code: 1, stdout: '', stderr: missing });
+    }
+    const redis = new Redis(REDIS);
+    try {
+      expect(await redis.keys(`*${fresh}*`)).toEqual([]);
+    } finally {
+      redis.disconnect();
+    }
+  });
+
+  it('task-queue describe lists the workers that poll a task queue', async () => {
+    expect(await cli(['task-queue', 'describe', '-t', 'cli', '-n', env.namespace, '--redis', REDIS])).toEqual({
+      code: 0,
+      stdout: 'No worker has polled task queue "cli" in the last 5 minutes.\n',
+      stderr: '',
+    });
+    const worker = newWorker();
+    const tq = (...args: string[]) => cli(['task-queue', 'describe', '--task-queue', 'cli', '-n', env.namespace, '--redis', REDIS, ...args]);
+    await worker.runUntil(async () => {
+      await waitFor(async () => (await env.client.describeTaskQueue('cli')).length === 1, 'the worker to record itself');
+      const table = await tq();
+      expect(table.code).toBe(0);
+      expect(table.stdout).toMatch(/^WORKER ID\s+IDENTITY\s+STATE\s+LAST SEEN\n[0-9a-f]{16}\s+\S+\s+live\s+\d{4}-\d\d-\d\dT[\d:.]+Z\n$/);
+      const json = JSON.parse((await tq('-o', 'json')).stdout) as { taskQueue: string; pollers: Array<Record<string, unknown>> };
+      expect(json).toEqual({
+        taskQueue: 'cli',
+        pollers: [
+          {
+            workerId: worker.workerId,
+            identity: expect.stringContaining(`${process.pid}@`),
+            lastSeen: expect.any(String),
+            state: 'live',
+            activityTypes: ['cli-echo', 'cli-boom'],
+          },
+        ],
+      });
+    });
+    // A worker that shut down is shown as stopped.
+    expect(JSON.parse((await tq('-o', 'json')).stdout)).toMatchObject({ pollers: [{ workerId: worker.workerId, state: 'stopped' }] });
+    expect((await tq('-t', 'other')).stderr).toBe('durabull: --task-queue takes one value, given twice (--task-queue: "cli" and "other")\n');
   });
 
   it('cancel and terminate end running workflows; result then says how they ended', async () => {
@@ -185,6 +290,89 @@ describe('durabull workflow', () => {
       });
       await waitFor(async () => (await env.client.getWorkflowHandle('sleep-c').describe()).status !== 'RUNNING', 'the cancelled run to close');
       expect(await env.client.getWorkflowHandle('sleep-c').describe()).toMatchObject({ status: WorkflowExecutionStatus.CANCELED });
+    });
+  });
+
+  it('delete removes a closed and a running run at once; their ids can be started again', async () => {
+    const ns = env.namespace;
+    const worker = newWorker();
+    await worker.runUntil(async () => {
+      expect((await wf('execute', '--type', 'CliPair', '--task-queue', 'cli', '--id', 'del-closed', '--args', '["ab", 2]')).code).toBe(0);
+      const closedRun = (await env.client.getWorkflowHandle('del-closed').describe()).runId;
+      expect(await wf('delete', '--id', 'del-closed')).toEqual({ code: 0, stdout: `Deleted workflow "del-closed" (run ${closedRun})\n`, stderr: '' });
+      expect(await wf('describe', '--id', 'del-closed')).toEqual({ code: 1, stdout: '', stderr: `durabull: workflow "del-closed" not found in namespace "${ns}"\n` });
+
+      expect((await wf('start', '--type', 'CliSleep', '--task-queue', 'cli', '--id', 'del-running')).code).toBe(0);
+      const runId = (await env.client.getWorkflowHandle('del-running').describe()).runId;
+      const deleted = await wf('delete', '--id', 'del-running', '--run-id', runId, '-o', 'json');
+      expect(deleted).toMatchObject({ code: 0, stderr: '' });
+      expect(JSON.parse(deleted.stdout)).toEqual({ workflowId: 'del-running', runId, deleted: true });
+      expect(await wf('delete', '--id', 'del-running', '--run-id', runId)).toEqual({
+        code: 1,
+        stdout: '',
+        stderr: `durabull: workflow "del-running" run "${runId}" not found in namespace "${ns}"\n`,
+      });
+      expect(await env.client.countWorkflows()).toBe(0);
+
+      expect((await wf('start', '--type', 'CliPair', '--task-queue', 'cli', '--id', 'del-closed', '--args', '["ab", 2]')).code).toBe(0);
+      expect((await wf('start', '--type', 'CliSleep', '--task-queue', 'cli', '--id', 'del-running')).code).toBe(0);
+      expect(await env.client.getWorkflowHandle('del-closed').result()).toBe('abab');
+    });
+  });
+
+  it('start takes --id-reuse-policy, --id-conflict-policy and --memo; describe shows memo, outcome and pending activities', async () => {
+    const first = await wf('start', '--type', 'CliFail', '--task-queue', 'cli', '--id', 'pol', '--input', '"nope"', '--memo', '{"owner":"ana"}');
+    expect(first.code).toBe(0);
+    const firstRun = (await env.client.getWorkflowHandle('pol').describe()).runId;
+    const shared = await wf('start', '--type', 'CliFail', '--task-queue', 'cli', '--id', 'pol', '--id-conflict-policy', 'USE_EXISTING', '-o', 'json');
+    expect(JSON.parse(shared.stdout)).toEqual({ workflowId: 'pol', runId: firstRun });
+
+    const worker = newWorker();
+    await worker.runUntil(env.client.getWorkflowHandle('pol').result().catch(() => undefined));
+    const closed = await wf('describe', '--id', 'pol');
+    expect(closed.stdout).toMatch(/^Memo\s+\{"owner":"ana"\}$/m);
+    expect(closed.stdout).toMatch(/^Failure\s+ActivityError: Activity task failed; caused by ApplicationError\(Boom\): nope$/m);
+    expect(JSON.parse((await wf('describe', '--id', 'pol', '-o', 'json')).stdout)).toMatchObject({
+      memo: { owner: 'ana' },
+      failure: { name: 'ActivityError', message: 'Activity task failed', cause: { name: 'ApplicationError', message: 'nope', type: 'Boom' } },
+      pendingActivities: [],
+      pendingChildren: [],
+    });
+    expect(await wf('start', '--type', 'CliFail', '--task-queue', 'cli', '--id', 'pol', '--id-reuse-policy', 'REJECT_DUPLICATE')).toEqual({
+      code: 1,
+      stdout: '',
+      stderr:
+        `durabull: workflow "pol" cannot start again in namespace "${env.namespace}": Workflow execution already finished. ` +
+        `WorkflowId: pol, RunId: ${firstRun}. Workflow Id reuse policy: reject duplicate workflow Id.\n`,
+    });
+    expect(await wf('start', '--type', 'CliFail', '--task-queue', 'cli', '--id', 'pol', '--id-reuse-policy', 'NOPE')).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'durabull: Invalid idReusePolicy: "NOPE" (one of ALLOW_DUPLICATE, ALLOW_DUPLICATE_FAILED_ONLY, REJECT_DUPLICATE)\n',
+    });
+    expect((await wf('start', '--type', 'CliFail', '--task-queue', 'cli', '--id', 'pol', '--memo', '[1]')).stderr).toBe(
+      'durabull: --memo must be a JSON object, got [1]\n',
+    );
+
+    // A running run whose activity waits in its queue (the worker runs workflows only): the table.
+    await wf('start', '--type', 'CliEcho', '--task-queue', 'cli', '--id', 'pending', '--input', '"x"');
+    const activityWorker = env.newWorker({ taskQueue: 'cli', workflows: WORKFLOWS, activities: [] });
+    await activityWorker.runUntil(waitFor(async () => (await env.client.getWorkflowHandle('pending').describe()).pendingActivities.length === 1, 'the activity to be scheduled'));
+    const pending = await wf('describe', '--id', 'pending');
+    expect(pending.stdout).toContain('\n\nPending activities:\nACTIVITY ID  TYPE      STATE      ATTEMPT  LAST HEARTBEAT  NEXT ATTEMPT  LAST FAILURE\n1            cli-echo  SCHEDULED  1        -               -             -\n');
+  });
+
+  it('start takes --start-delay and --cron (recorded in WorkflowExecutionStarted); a bad cron schedule is named', async () => {
+    expect((await wf('start', '--type', 'CliEcho', '--task-queue', 'cli', '--id', 'later', '--input', '"x"', '--start-delay', '1h')).code).toBe(0);
+    expect((await wf('start', '--type', 'CliEcho', '--task-queue', 'cli', '--id', 'hourly', '--input', '"x"', '--cron', '@hourly')).code).toBe(0);
+    const [later] = await env.client.getWorkflowHandle('later').fetchHistory();
+    expect(later!.attributes).toMatchObject({ firstWorkflowTaskBackoff: 3_600_000 });
+    const [hourly] = await env.client.getWorkflowHandle('hourly').fetchHistory();
+    expect(hourly!.attributes).toMatchObject({ cronSchedule: '@hourly' });
+    expect(await wf('start', '--type', 'CliEcho', '--task-queue', 'cli', '--id', 'bad-cron', '--cron', '* * *')).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'durabull: Invalid cronSchedule: "* * *" (5 fields (minute hour day-of-month month day-of-week), got 3)\n',
     });
   });
 
@@ -243,7 +431,7 @@ describe('durabull workflow', () => {
     expect(await wf('list', '--status', 'DONE')).toEqual({
       code: 2,
       stdout: '',
-      stderr: 'durabull: --status must be one of RUNNING, COMPLETED, FAILED, CANCELED, TERMINATED, TIMED_OUT, got "DONE"\n',
+      stderr: 'durabull: --status must be one of RUNNING, COMPLETED, FAILED, CANCELED, TERMINATED, TIMED_OUT, CONTINUED_AS_NEW, got "DONE"\n',
     });
     expect((await wf('list', '--page-size', '0')).stderr).toBe('durabull: --page-size must be an integer from 1 to 10000, got "0"\n');
   });
@@ -325,17 +513,18 @@ describe('durabull workflow', () => {
       stdout: '',
       stderr: `durabull: workflow "nobody" not found in namespace "${ns}"\n`,
     });
-    for (const command of ['show', 'result', 'cancel', 'terminate']) {
+    for (const command of ['show', 'result', 'cancel', 'terminate', 'delete']) {
       expect(await wf(command, '--id', 'nobody')).toEqual({ code: 1, stdout: '', stderr: `durabull: workflow "nobody" not found in namespace "${ns}"\n` });
     }
     await wf('start', '--type', 'CliSleep', '--task-queue', 'cli', '--id', 'someone');
     expect((await wf('show', '--id', 'someone', '--run-id', 'no-such-run')).stderr).toBe(
       `durabull: workflow "someone" run "no-such-run" not found in namespace "${ns}"\n`,
     );
+    const someone = (await env.client.getWorkflowHandle('someone').describe()).runId;
     expect(await wf('start', '--type', 'CliSleep', '--task-queue', 'cli', '--id', 'someone')).toEqual({
       code: 1,
       stdout: '',
-      stderr: `durabull: workflow "someone" is already running in namespace "${ns}" (type CliSleep)\n`,
+      stderr: `durabull: workflow "someone" (run ${someone}) is already running in namespace "${ns}" (type CliSleep)\n`,
     });
 
     const badJson = await wf('start', '--type', 'CliEcho', '--task-queue', 'cli', '--id', 'j', '--input', '{nope');
@@ -362,16 +551,31 @@ describe('durabull workflow', () => {
       code: 2,
       stderr: expect.stringMatching(/^durabull: Invalid duration for taskTimeout: "soon" [^\n]*\n$/),
     });
-    expect(await wf('describe', '--id', 'x', '--bogus')).toEqual({
+    // Usage errors come from commander: unknown options, missing values, bad choices.
+    expect(await wf('describe', '--id', 'x', '--bogus')).toEqual({ code: 2, stdout: '', stderr: "durabull: unknown option '--bogus'\n" });
+    expect(await wf('describe', '--id')).toEqual({ code: 2, stdout: '', stderr: "durabull: option '--id <workflowId>' argument missing\n" });
+    expect(await cli(['workflow', 'describe', '--namespace', ns, '--redis', REDIS, '-w'])).toEqual({
       code: 2,
       stdout: '',
-      stderr: 'durabull: unknown option --bogus for "workflow describe" (see durabull workflow describe --help)\n',
+      stderr: "durabull: option '-w, --workflow-id <workflowId>' argument missing\n",
     });
-    expect(await wf('describe', '--id')).toMatchObject({ code: 2, stderr: expect.stringMatching(/^durabull: --id needs a value[^\n]*\n$/) });
-    expect(await cli(['workflow', 'describe', '--namespace', ns, '--redis', REDIS, '--id'])).toMatchObject({
+    expect((await wf('describe', '--id', 'x', '--output', 'yaml')).stderr).toBe(
+      "durabull: option '-o, --output <format>' argument 'yaml' is invalid. Allowed choices are table, json, jsonl.\n",
+    );
+    // A flag that takes one value, given twice (under either of its names), is refused rather than the last one kept.
+    expect(await wf('describe', '-w', 'a', '-w', 'b')).toEqual({
       code: 2,
-      stderr: 'durabull: --id needs a value\n',
+      stdout: '',
+      stderr: 'durabull: --workflow-id takes one value, given twice (--workflow-id: "a" and "b")\n',
     });
-    expect((await wf('describe', '--id', 'x', '--output', 'yaml')).stderr).toBe('durabull: --output must be table or json, got "yaml"\n');
+    expect((await wf('describe', '--id', 'a', '--workflow-id', 'b')).stderr).toBe(
+      'durabull: --workflow-id takes one value, given twice (--id and --workflow-id: "a" and "b")\n',
+    );
+    expect((await wf('list', '-n', 'other')).stderr).toBe('durabull: --namespace takes one value, given twice (--namespace: "other" and "' + ns + '")\n');
+    const missingFile = await wf('start', '--type', 'CliEcho', '-t', 'cli', '--input-file', '/nonexistent/input.json');
+    expect(missingFile).toEqual({ code: 2, stdout: '', stderr: 'durabull: --input-file "/nonexistent/input.json" cannot be read: ENOENT\n' });
+    expect((await wf('start', '--type', 'CliEcho', '-t', 'cli', '-i', '1', '--input-file', '/nonexistent/input.json')).stderr).toBe(
+      'durabull: give either --input or --input-file, not both\n',
+    );
   });
 });

@@ -9,7 +9,7 @@ import { Client, Worker, formatHistoryTable } from '@durabull/sdk';
 import { YourActivities, YourWorkflow } from './greeting';
 
 async function main(): Promise<void> {
-  const client = await Client.connect({ redis: process.env['REDIS_URL'], namespace: process.env['DURABULL_NAMESPACE'] ?? 'demo' });
+  const client = await Client.connect({ redis: process.env['REDIS_URL'], namespace: process.env['DURABULL_NAMESPACE'] });
   const worker = new Worker(client, {
     taskQueue: 'hello',
     workflows: [YourWorkflow],

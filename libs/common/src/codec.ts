@@ -24,6 +24,8 @@ const ENCODED_FAILURE_MESSAGE = 'Encoded failure';
 const PAYLOAD_LISTS = ['input', 'result', 'details', 'heartbeatDetails'] as const;
 /** Attribute names of history events that hold failures. */
 const FAILURES = ['failure', 'lastFailure'] as const;
+/** Attribute names of history events that hold a memo, `{ fields: { <key>: payload } }` (Temporal's `Memo`). */
+const MEMOS = ['memo', 'upsertedMemo'] as const;
 
 /**
  * A chain of codecs: `encode` applies them in order, `decode` in reverse. Without codecs every
@@ -104,6 +106,29 @@ export class CodecChain {
     }
     for (const name of FAILURES) {
       if (mapped[name] && typeof mapped[name] === 'object') mapped[name] = await failures(mapped[name] as Failure);
+    }
+    // MarkerRecorded: its details are named payload lists (a local activity's data and result, a patch's data).
+    const details = mapped['details'];
+    if (details && typeof details === 'object' && !Array.isArray(details)) {
+      const entries = Object.entries(details as Record<string, unknown>).filter(([, list]) => Array.isArray(list));
+      const lists = await Promise.all(entries.map(([, list]) => payloads(list as Payload[])));
+      mapped['details'] = { ...details, ...Object.fromEntries(entries.map(([name], i) => [name, lists[i]!])) };
+    }
+    // Updates: WorkflowExecutionUpdateAccepted's request arguments, WorkflowExecutionUpdateCompleted's outcome.
+    const request = mapped['acceptedRequest'] as { input?: { args?: Payload[] } } | undefined;
+    if (Array.isArray(request?.input?.args)) {
+      mapped['acceptedRequest'] = { ...request, input: { ...request.input, args: await payloads(request.input.args) } };
+    }
+    const outcome = mapped['outcome'] as { success?: Payload[]; failure?: Failure } | undefined;
+    if (Array.isArray(outcome?.success)) mapped['outcome'] = { ...outcome, success: await payloads(outcome.success) };
+    else if (outcome?.failure && typeof outcome.failure === 'object') mapped['outcome'] = { ...outcome, failure: await failures(outcome.failure) };
+    for (const name of MEMOS) {
+      const fields = (mapped[name] as { fields?: Record<string, Payload> } | undefined)?.fields;
+      if (fields && typeof fields === 'object') {
+        const keys = Object.keys(fields);
+        const values = await payloads(keys.map((key) => fields[key]!));
+        mapped[name] = { ...(mapped[name] as object), fields: Object.fromEntries(keys.map((key, i) => [key, values[i]!])) };
+      }
     }
     return mapped;
   }

@@ -64,6 +64,18 @@ describe('CodecChain with failures', () => {
     expect(await chain.decodeFailure(encoded)).toEqual(failure);
   });
 
+  it("encodes and decodes each value of a memo's fields, keeping its keys", async () => {
+    const chain = new CodecChain([new AesGcmEncryptionCodec({ keys: { k1: randomBytes(32) }, encryptWith: 'k1' })]);
+    const memo = { fields: { owner: plain[0]!, note: plain[1]! } };
+    const encoded = await chain.encodeEvent({ workflowType: 'W', memo });
+    const fields = (encoded['memo'] as { fields: Record<string, Payload> }).fields;
+    expect(Object.keys(fields)).toEqual(['owner', 'note']);
+    expect(fields['owner']!.metadata['encoding']).toBe(ENCRYPTED_ENCODING);
+    expect(JSON.stringify(encoded)).not.toContain('4111');
+    const [decoded] = await chain.decodeEvents([{ eventId: 1, eventTime: '', eventType: 'WorkflowExecutionStarted' as never, attributes: encoded }]);
+    expect(decoded!.attributes).toEqual({ workflowType: 'W', memo });
+  });
+
   it('changes nothing without codecs', async () => {
     const chain = new CodecChain();
     expect(await chain.encode(plain)).toBe(plain);

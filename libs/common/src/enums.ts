@@ -57,6 +57,8 @@ export enum WorkflowExecutionStatus {
   TERMINATED = 'TERMINATED',
   /** A workflow timeout expired. */
   TIMED_OUT = 'TIMED_OUT',
+  /** The run ended by starting the next run of its workflow id (`workflow.continueAsNew`). */
+  CONTINUED_AS_NEW = 'CONTINUED_AS_NEW',
 }
 
 /** History event types, named exactly as Temporal's (`ActivityTaskScheduled`, ...). */
@@ -68,6 +70,11 @@ export enum EventType {
   WorkflowExecutionCanceled = 'WorkflowExecutionCanceled',
   WorkflowExecutionTerminated = 'WorkflowExecutionTerminated',
   WorkflowExecutionCancelRequested = 'WorkflowExecutionCancelRequested',
+  WorkflowExecutionSignaled = 'WorkflowExecutionSignaled',
+  WorkflowExecutionUpdateAccepted = 'WorkflowExecutionUpdateAccepted',
+  /** Never written (Temporal has no such event either): the command a rejection travels as. */
+  WorkflowExecutionUpdateRejected = 'WorkflowExecutionUpdateRejected',
+  WorkflowExecutionUpdateCompleted = 'WorkflowExecutionUpdateCompleted',
   WorkflowTaskScheduled = 'WorkflowTaskScheduled',
   WorkflowTaskStarted = 'WorkflowTaskStarted',
   WorkflowTaskCompleted = 'WorkflowTaskCompleted',
@@ -83,6 +90,23 @@ export enum EventType {
   TimerStarted = 'TimerStarted',
   TimerFired = 'TimerFired',
   TimerCanceled = 'TimerCanceled',
+  // Part 2: composition and long-running workflows.
+  MarkerRecorded = 'MarkerRecorded',
+  WorkflowExecutionContinuedAsNew = 'WorkflowExecutionContinuedAsNew',
+  StartChildWorkflowExecutionInitiated = 'StartChildWorkflowExecutionInitiated',
+  StartChildWorkflowExecutionFailed = 'StartChildWorkflowExecutionFailed',
+  ChildWorkflowExecutionStarted = 'ChildWorkflowExecutionStarted',
+  ChildWorkflowExecutionCompleted = 'ChildWorkflowExecutionCompleted',
+  ChildWorkflowExecutionFailed = 'ChildWorkflowExecutionFailed',
+  ChildWorkflowExecutionCanceled = 'ChildWorkflowExecutionCanceled',
+  ChildWorkflowExecutionTimedOut = 'ChildWorkflowExecutionTimedOut',
+  ChildWorkflowExecutionTerminated = 'ChildWorkflowExecutionTerminated',
+  SignalExternalWorkflowExecutionInitiated = 'SignalExternalWorkflowExecutionInitiated',
+  SignalExternalWorkflowExecutionFailed = 'SignalExternalWorkflowExecutionFailed',
+  ExternalWorkflowExecutionSignaled = 'ExternalWorkflowExecutionSignaled',
+  RequestCancelExternalWorkflowExecutionInitiated = 'RequestCancelExternalWorkflowExecutionInitiated',
+  RequestCancelExternalWorkflowExecutionFailed = 'RequestCancelExternalWorkflowExecutionFailed',
+  ExternalWorkflowExecutionCancelRequested = 'ExternalWorkflowExecutionCancelRequested',
 }
 
 /**
@@ -112,6 +136,60 @@ export enum WorkflowTaskFailedCause {
   PAYLOADS_TOO_LARGE = 'PAYLOADS_TOO_LARGE',
 }
 
+/** Why a query failed (`WorkflowQueryFailedError.reason`). */
+export enum WorkflowQueryFailedReason {
+  /**
+   * The query handler threw (its message is the error's message), or returned a Promise, or the
+   * run's state could not be rebuilt to answer it (for example a nondeterministic replay).
+   */
+  HANDLER_FAILED = 'HANDLER_FAILED',
+  /** The run has no handler for the query's name (and no dynamic query handler). */
+  UNKNOWN_QUERY = 'UNKNOWN_QUERY',
+  /** No worker answered within the client's `queryTimeout`. */
+  TIMEOUT = 'TIMEOUT',
+}
+
+/** How a parent's close acts on a child that still runs (`ParentClosePolicy`). */
+export enum ParentClosePolicy {
+  /** The child is terminated (the default). */
+  TERMINATE = 'TERMINATE',
+  /** The child keeps running. */
+  ABANDON = 'ABANDON',
+  /** The child is asked to cancel. */
+  REQUEST_CANCEL = 'REQUEST_CANCEL',
+}
+
+/** What cancelling a child from its parent waits for (`ChildWorkflowCancellationType`). */
+export enum ChildWorkflowCancellationType {
+  /** Wait until the child has closed (the default). */
+  WAIT_CANCELLATION_COMPLETED = 'WAIT_CANCELLATION_COMPLETED',
+  /** Request cancellation and reject at once. */
+  TRY_CANCEL = 'TRY_CANCEL',
+  /** Wait until the child has recorded the cancellation request. */
+  WAIT_CANCELLATION_REQUESTED = 'WAIT_CANCELLATION_REQUESTED',
+  /** Do not request cancellation of the child; reject at once. */
+  ABANDON = 'ABANDON',
+}
+
+/** What started a run that continues a chain (`WorkflowExecutionContinuedAsNew.initiator`). */
+export enum ContinueAsNewInitiator {
+  WORKFLOW = 'WORKFLOW',
+  RETRY = 'RETRY',
+  CRON_SCHEDULE = 'CRON_SCHEDULE',
+}
+
+/** Why a child could not be started (`StartChildWorkflowExecutionFailed.cause`). */
+export enum StartChildWorkflowExecutionFailedCause {
+  WORKFLOW_ALREADY_EXISTS = 'WORKFLOW_ALREADY_EXISTS',
+  NAMESPACE_NOT_FOUND = 'NAMESPACE_NOT_FOUND',
+}
+
+/** Why a signal or cancel request to another run failed (`...ExternalWorkflowExecutionFailed.cause`). */
+export enum ExternalWorkflowExecutionFailedCause {
+  EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND = 'EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND',
+  NAMESPACE_NOT_FOUND = 'NAMESPACE_NOT_FOUND',
+}
+
 /** The events that close a run: nothing follows one of them in a history. */
 export const WORKFLOW_CLOSE_EVENT_TYPES: ReadonlySet<string> = new Set<string>([
   EventType.WorkflowExecutionCompleted,
@@ -119,6 +197,7 @@ export const WORKFLOW_CLOSE_EVENT_TYPES: ReadonlySet<string> = new Set<string>([
   EventType.WorkflowExecutionCanceled,
   EventType.WorkflowExecutionTerminated,
   EventType.WorkflowExecutionTimedOut,
+  EventType.WorkflowExecutionContinuedAsNew,
 ]);
 
 /** The events that close an activity. */
@@ -128,3 +207,55 @@ export const ACTIVITY_CLOSE_EVENT_TYPES: ReadonlySet<string> = new Set<string>([
   EventType.ActivityTaskTimedOut,
   EventType.ActivityTaskCanceled,
 ]);
+
+/**
+ * What a start does when its workflow id's latest run has *closed* (Temporal's
+ * `WorkflowIdReusePolicy`). A running run is the {@link WorkflowIdConflictPolicy}'s business.
+ */
+export enum WorkflowIdReusePolicy {
+  /** Start a new run whatever way the last one closed. The default. */
+  ALLOW_DUPLICATE = 'ALLOW_DUPLICATE',
+  /** Start a new run only if the last one failed, was cancelled, terminated or timed out. */
+  ALLOW_DUPLICATE_FAILED_ONLY = 'ALLOW_DUPLICATE_FAILED_ONLY',
+  /** Never start a new run with this id while the last one is kept (until it is deleted). */
+  REJECT_DUPLICATE = 'REJECT_DUPLICATE',
+}
+
+/**
+ * What a start does when a run with its workflow id is *running* (Temporal's
+ * `WorkflowIdConflictPolicy`): two runs of one id never run at once.
+ */
+export enum WorkflowIdConflictPolicy {
+  /** Refuse the start with `WorkflowAlreadyStartedError`. The default of `startWorkflow`. */
+  FAIL = 'FAIL',
+  /** Start nothing and return the running run's handle. The default of signal-with-start. */
+  USE_EXISTING = 'USE_EXISTING',
+  /**
+   * Terminate the running run (reason `TerminateIfRunning WorkflowIdReusePolicy`, details
+   * `terminated by new runID: <new run id>`) and start the new one, in the same atomic step.
+   */
+  TERMINATE_EXISTING = 'TERMINATE_EXISTING',
+}
+
+/**
+ * How far an update has come (Temporal's `WorkflowUpdateStage`), for `startUpdate`'s
+ * `waitForStage`: `ADMITTED` (recorded by the run, not yet seen by a workflow task; not a stage
+ * a caller may wait for, as in Temporal's Python SDK), `ACCEPTED` (the validator passed and
+ * `WorkflowExecutionUpdateAccepted` was written), `COMPLETED` (the handler finished:
+ * `WorkflowExecutionUpdateCompleted`).
+ */
+export enum WorkflowUpdateStage {
+  ADMITTED = 'ADMITTED',
+  ACCEPTED = 'ACCEPTED',
+  COMPLETED = 'COMPLETED',
+}
+
+/** Where a pending activity is (`describe().pendingActivities[i].state`), as Temporal's `PendingActivityState`. */
+export enum PendingActivityState {
+  /** Waiting for an attempt: queued, or in a retry's backoff (`attempt` is then the next attempt). */
+  SCHEDULED = 'SCHEDULED',
+  /** An attempt is running. */
+  STARTED = 'STARTED',
+  /** The workflow requested its cancellation (whatever the attempt is doing). */
+  CANCEL_REQUESTED = 'CANCEL_REQUESTED',
+}

@@ -4,9 +4,13 @@ import {
   ApplicationError,
   CancelledError,
   DurabullError,
+  FailureError,
   IllegalStateError,
   isCancellation,
   NondeterminismError,
+  PayloadSizeError,
+  RedisConnectionError,
+  ReplicationTimeoutError,
   ServerError,
   TerminatedError,
   TimeoutError,
@@ -114,7 +118,10 @@ describe('error classes', () => {
 
     const started = new WorkflowAlreadyStartedError('greet-1', 'YourWorkflow');
     expect(started.message).toBe('Workflow execution already started: workflowId="greet-1" workflowType="YourWorkflow"');
-    expect([started.workflowId, started.workflowType]).toEqual(['greet-1', 'YourWorkflow']);
+    expect([started.workflowId, started.workflowType, started.runId]).toEqual(['greet-1', 'YourWorkflow', undefined]);
+    const running = new WorkflowAlreadyStartedError('greet-1', 'YourWorkflow', 'run-7');
+    expect(running.message).toBe('Workflow execution is already running. WorkflowId: greet-1, RunId: run-7.');
+    expect(running.runId).toBe('run-7');
 
     expect(new WorkflowNotFoundError('greet-1').message).toBe('Workflow execution not found: workflowId="greet-1"');
     const notFound = new WorkflowNotFoundError('greet-1', 'run-9');
@@ -124,6 +131,37 @@ describe('error classes', () => {
     expect(new IllegalStateError('activity.info() called outside an activity').message).toBe(
       'activity.info() called outside an activity',
     );
+  });
+
+  it('puts the failures that may fail a workflow in the FailureError branch, and no other error', () => {
+    const failures: Error[] = [
+      new ApplicationError('x'),
+      new ActivityError('x', activityFields),
+      new TimeoutError('x', { type: TimeoutType.START_TO_CLOSE }),
+      new CancelledError(),
+      new TerminatedError(),
+      new ServerError('x'),
+    ];
+    for (const err of failures) {
+      expect(err).toBeInstanceOf(FailureError);
+      expect(err).toBeInstanceOf(DurabullError);
+    }
+    const others: Error[] = [
+      new DurabullError('x'),
+      new IllegalStateError('x'),
+      new PayloadSizeError('Activity a result', 3_000_000, 2_097_152),
+      new RedisConnectionError(new Error('connect ECONNREFUSED')),
+      new ReplicationTimeoutError('w', 'r', 'startWorkflow', 1, 0, 100),
+      new WorkflowNotFoundError('w'),
+      new WorkflowAlreadyStartedError('w', 'T'),
+      new WorkflowFailureError({ cause: undefined, workflowId: 'w', runId: 'r' }),
+      new NondeterminismError('x'),
+      new TypeError('x'),
+    ];
+    for (const err of others) expect(err).not.toBeInstanceOf(FailureError);
+    expect(FailureError.prototype.name).toBe('FailureError');
+    class QuotaError extends ApplicationError {}
+    expect(new QuotaError('over quota')).toBeInstanceOf(FailureError);
   });
 
   it('lets user subclasses work with instanceof without widening it', () => {
@@ -145,11 +183,15 @@ describe('error classes', () => {
     const theirs = new copy.ApplicationError('theirs', { type: 'T' });
     expect(theirs instanceof ApplicationError).toBe(true);
     expect(theirs instanceof DurabullError).toBe(true);
+    expect(theirs instanceof FailureError).toBe(true);
     expect(theirs instanceof TimeoutError).toBe(false);
+    expect(new copy.IllegalStateError('x') instanceof FailureError).toBe(false);
     const ours = new ActivityError('ours', activityFields);
     expect(ours instanceof copy.ActivityError).toBe(true);
     expect(ours instanceof copy.DurabullError).toBe(true);
     expect(ours instanceof copy.ApplicationError).toBe(false);
+    expect(ours instanceof copy.FailureError).toBe(true);
+    expect(new WorkflowNotFoundError('w') instanceof copy.FailureError).toBe(false);
     expect(isCancellation(new copy.CancelledError())).toBe(true);
     expect(copy.isCancellation(new ActivityError('x', { ...activityFields, cause: new CancelledError() }))).toBe(true);
   });

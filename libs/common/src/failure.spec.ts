@@ -48,7 +48,6 @@ const activityFields = {
 
 describe('FailureConverter round trips', () => {
   const cases: Array<[string, () => Error]> = [
-    ['a bare DurabullError', () => new DurabullError('base')],
     ['an ApplicationError with every field', () =>
       new ApplicationError('card declined', {
         type: 'CardDeclined',
@@ -79,6 +78,9 @@ describe('FailureConverter round trips', () => {
       })],
     ['a NondeterminismError with no command', () => new NondeterminismError('extra event', { event: { eventId: 9 } })],
     ['a WorkflowAlreadyStartedError', () => new WorkflowAlreadyStartedError('greet-1', 'YourWorkflow')],
+    ['a WorkflowAlreadyStartedError with the existing run and a reuse-policy message', () =>
+      new WorkflowAlreadyStartedError('greet-1', 'YourWorkflow', 'run-7',
+        'Workflow execution already finished. WorkflowId: greet-1, RunId: run-7. Workflow Id reuse policy: reject duplicate workflow Id.')],
     ['a WorkflowNotFoundError', () => new WorkflowNotFoundError('greet-1', 'run-2')],
     ['a WorkflowNotFoundError without run id', () => new WorkflowNotFoundError('greet-1')],
     ['an IllegalStateError', () => new IllegalStateError('activity.info() called outside an activity')],
@@ -216,6 +218,15 @@ describe('FailureConverter.failureToError', () => {
     expect(converter.failureToError({ message: '', canceledFailureInfo: {} }).message).toBe('Cancelled');
     expect(converter.failureToError({ message: '', activityFailureInfo: activityFields }).message).toBe('Activity error');
     expect(converter.failureToError({ message: '', terminatedFailureInfo: {} }).message).toBe('Workflow terminated');
+  });
+
+  it('rebuilds a bare DurabullError as an ApplicationError of type DurabullError, with the same message', () => {
+    const original = new DurabullError('boom', { cause: new ApplicationError('inner', { type: 'Inner' }) });
+    const err = roundTrip(original);
+    expect(err).toBeInstanceOf(ApplicationError);
+    expect(err).toMatchObject({ message: 'boom', type: 'DurabullError', nonRetryable: false });
+    expect(err.cause).toBeInstanceOf(ApplicationError);
+    expect(err.cause).toMatchObject({ message: 'inner', type: 'Inner' });
   });
 
   it('rebuilds a failure with no info as a DurabullError, with an empty stack when none was recorded', () => {

@@ -5,6 +5,7 @@
 import type { RetryState, TimeoutType } from './enums';
 import {
   ActivityError,
+  ChildWorkflowError,
   ApplicationError,
   CancelledError,
   DurabullError,
@@ -69,6 +70,16 @@ export interface ActivityFailureInfo {
   retryState: RetryState;
 }
 
+/** Info of a {@link ChildWorkflowError} (Temporal's `ChildWorkflowExecutionFailureInfo`). */
+export interface ChildWorkflowExecutionFailureInfo {
+  namespace?: string;
+  workflowExecution: { workflowId: string; runId: string };
+  workflowType: string;
+  initiatedEventId: number;
+  startedEventId: number;
+  retryState: RetryState;
+}
+
 /**
  * A serialised error. At most one `*FailureInfo` is set; none means a bare {@link DurabullError}.
  */
@@ -87,6 +98,7 @@ export interface Failure {
   terminatedFailureInfo?: TerminatedFailureInfo;
   serverFailureInfo?: ServerFailureInfo;
   activityFailureInfo?: ActivityFailureInfo;
+  childWorkflowExecutionFailureInfo?: ChildWorkflowExecutionFailureInfo;
 }
 
 type FailureInfo = Omit<Failure, 'message' | 'source' | 'stackTrace' | 'cause'>;
@@ -95,7 +107,9 @@ type FailureInfo = Omit<Failure, 'message' | 'source' | 'stackTrace' | 'cause'>;
  * Durabull errors that have no failure info of their own travel as an `applicationFailureInfo` whose
  * `type` is the class name and whose `details` are the class's fields, the way Temporal sends
  * errors it has no info for; these entries rebuild them. Their names are therefore reserved:
- * an `ApplicationError` with such a `type` comes back as that class.
+ * an `ApplicationError` with such a `type` comes back as that class. A bare `DurabullError` is
+ * not one of them: like any other error without failure info (Temporal's rule), it comes back as
+ * an `ApplicationError` of type `DurabullError` with the same message.
  */
 interface LocalErrorCodec {
   matches(err: Error): boolean;
@@ -118,8 +132,12 @@ const LOCAL_ERRORS: Readonly<Record<string, LocalErrorCodec>> = {
   },
   WorkflowAlreadyStartedError: {
     matches: (err) => err instanceof WorkflowAlreadyStartedError,
-    fields: (err) => [(err as WorkflowAlreadyStartedError).workflowId, (err as WorkflowAlreadyStartedError).workflowType],
-    build: ([workflowId, workflowType]) => new WorkflowAlreadyStartedError(text(workflowId), text(workflowType)),
+    fields: (err) => {
+      const { workflowId, workflowType, runId } = err as WorkflowAlreadyStartedError;
+      return runId === undefined ? [workflowId, workflowType] : [workflowId, workflowType, runId];
+    },
+    build: ([workflowId, workflowType, runId]) =>
+      new WorkflowAlreadyStartedError(text(workflowId), text(workflowType), runId === undefined ? undefined : text(runId)),
   },
   WorkflowNotFoundError: {
     matches: (err) => err instanceof WorkflowNotFoundError,
@@ -130,11 +148,6 @@ const LOCAL_ERRORS: Readonly<Record<string, LocalErrorCodec>> = {
     matches: (err) => err instanceof IllegalStateError,
     fields: () => [],
     build: () => new IllegalStateError(''),
-  },
-  DurabullError: {
-    matches: (err) => err instanceof DurabullError && className(err) === 'DurabullError',
-    fields: () => [],
-    build: (_details, cause) => new DurabullError('', { cause }),
   },
 };
 
@@ -225,6 +238,12 @@ export class FailureConverter {
         },
       };
     }
+    if (err instanceof ChildWorkflowError) {
+      const { workflowId, runId, workflowType, initiatedEventId, startedEventId, retryState } = err;
+      return {
+        childWorkflowExecutionFailureInfo: { workflowExecution: { workflowId, runId }, workflowType, initiatedEventId, startedEventId, retryState },
+      };
+    }
     for (const [type, codec] of Object.entries(LOCAL_ERRORS)) {
       if (codec.matches(err)) {
         return { applicationFailureInfo: { type, nonRetryable: false, ...this.encodeDetails('details', codec.fields(err)) } };
@@ -258,6 +277,7 @@ export class FailureConverter {
     if (failure.timeoutFailureInfo) return 'Timeout';
     if (failure.canceledFailureInfo) return 'Cancelled';
     if (failure.activityFailureInfo) return 'Activity error';
+    if (failure.childWorkflowExecutionFailureInfo) return 'Child Workflow execution failed';
     if (failure.terminatedFailureInfo) return 'Workflow terminated';
     return '';
   }
@@ -296,6 +316,18 @@ export class FailureConverter {
         startedEventId: activity.startedEventId,
         identity: activity.identity,
         retryState: activity.retryState,
+        cause,
+      });
+    }
+    const child = failure.childWorkflowExecutionFailureInfo;
+    if (child) {
+      return new ChildWorkflowError(message, {
+        workflowId: child.workflowExecution.workflowId,
+        runId: child.workflowExecution.runId,
+        workflowType: child.workflowType,
+        initiatedEventId: child.initiatedEventId,
+        startedEventId: child.startedEventId,
+        retryState: child.retryState,
         cause,
       });
     }

@@ -54,6 +54,47 @@ describe('formatHistoryTable', () => {
     );
   });
 
+  it('shows child workflow events: the child, its initiated event, its outcome', () => {
+    nextId = 5;
+    const child = { workflowId: 'ship-1', runId: 'r-1' };
+    const rows = formatHistoryTable([
+      event(EventType.StartChildWorkflowExecutionInitiated, {
+        workflowId: 'ship-1',
+        workflowType: 'Shipping',
+        taskQueue: 'q',
+        input: payloads('book'),
+        workflowExecutionTimeout: 0,
+        workflowRunTimeout: 60_000,
+        workflowTaskTimeout: 10_000,
+        parentClosePolicy: 'TERMINATE' as never,
+        workflowTaskCompletedEventId: 4,
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+      }),
+      event(EventType.ChildWorkflowExecutionStarted, { initiatedEventId: 5, workflowExecution: child, workflowType: 'Shipping' }),
+      event(EventType.ChildWorkflowExecutionFailed, {
+        initiatedEventId: 5,
+        startedEventId: 6,
+        workflowExecution: child,
+        workflowType: 'Shipping',
+        failure: failure('no such order', 'OrderError'),
+        retryState: RetryState.RETRY_POLICY_NOT_SET,
+      }),
+    ]).split('\n');
+    expect(rows.slice(1).map((row) => row.replace(/^\d+\s+\S+\s+\S+\s+/, ''))).toEqual([
+      'workflowId=ship-1 type=Shipping taskQueue=q runTimeout=1m parentClosePolicy=TERMINATE input=["book"]',
+      'workflowId=ship-1 runId=r-1 initiated=5',
+      'workflowId=ship-1 initiated=5 failure="no such order" (OrderError, RETRY_POLICY_NOT_SET)',
+    ]);
+  });
+
+  it('shows a signal: its name, decoded input and sender', () => {
+    nextId = 2;
+    const signaled = event(EventType.WorkflowExecutionSignaled, { signalName: 'addItem', input: payloads('apple', 2), identity: 'client-1' });
+    expect(formatHistoryTable([signaled]).split('\n')[1]).toBe(
+      '2   09:30:00.014  WorkflowExecutionSignaled  signal=addItem input=["apple",2] identity=client-1',
+    );
+  });
+
   it('summarises failures, timeouts, cancellations and timers', () => {
     nextId = 10;
     const previous = encodeFailure(new ApplicationError('x'));

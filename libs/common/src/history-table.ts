@@ -37,6 +37,7 @@ function failureKind(failure: Failure): string {
   if (failure.terminatedFailureInfo) return 'Terminated';
   if (failure.serverFailureInfo) return 'ServerError';
   if (failure.activityFailureInfo) return 'ActivityError';
+  if (failure.childWorkflowExecutionFailureInfo) return 'ChildWorkflowError';
   return 'Error';
 }
 
@@ -75,6 +76,19 @@ function describe(e: TypedHistoryEvent, converter: PayloadConverter): string {
       return `reason=${json(e.attributes.reason)} identity=${e.attributes.identity}`;
     case EventType.WorkflowExecutionCancelRequested:
       return `reason=${json(e.attributes.cause)} identity=${e.attributes.identity}`;
+    case EventType.WorkflowExecutionSignaled:
+      return `signal=${e.attributes.signalName} input=${preview(e.attributes.input, false)} identity=${e.attributes.identity}`;
+    case EventType.WorkflowExecutionUpdateAccepted: {
+      const request = e.attributes.acceptedRequest;
+      return `update=${request.input.name} id=${json(e.attributes.protocolInstanceId)} input=${preview(request.input.args, false)}`;
+    }
+    case EventType.WorkflowExecutionUpdateRejected:
+      return `id=${json(e.attributes.protocolInstanceId)} failure=${failureSummary(e.attributes.failure)}`;
+    case EventType.WorkflowExecutionUpdateCompleted: {
+      const { outcome } = e.attributes;
+      const shown = 'success' in outcome ? `result=${preview(outcome.success)}` : `failure=${failureSummary(outcome.failure)}`;
+      return `id=${json(e.attributes.meta.updateId)} acceptedEventId=${e.attributes.acceptedEventId} ${shown}`;
+    }
     case EventType.WorkflowTaskScheduled:
       return `taskQueue=${e.attributes.taskQueue}${optionalDuration('startToClose', e.attributes.startToCloseTimeout)} attempt=${e.attributes.attempt}`;
     case EventType.WorkflowTaskStarted:
@@ -113,6 +127,30 @@ function describe(e: TypedHistoryEvent, converter: PayloadConverter): string {
       return `scheduled=${e.attributes.scheduledEventId} started=${e.attributes.startedEventId} details=${preview(e.attributes.details, false)}`;
     case EventType.TimerStarted:
       return `timerId=${e.attributes.timerId} startToFire=${formatDuration(e.attributes.startToFireTimeout)}`;
+    case EventType.StartChildWorkflowExecutionInitiated: {
+      const a = e.attributes;
+      return (
+        `workflowId=${a.workflowId} type=${a.workflowType} taskQueue=${a.taskQueue}` +
+        optionalDuration('executionTimeout', a.workflowExecutionTimeout) +
+        optionalDuration('runTimeout', a.workflowRunTimeout) +
+        ` parentClosePolicy=${a.parentClosePolicy} input=${preview(a.input, false)}`
+      );
+    }
+    case EventType.StartChildWorkflowExecutionFailed:
+      return `workflowId=${e.attributes.workflowId} initiated=${e.attributes.initiatedEventId} cause=${e.attributes.cause}`;
+    case EventType.ChildWorkflowExecutionStarted: {
+      const run = e.attributes.workflowExecution;
+      return `workflowId=${run.workflowId} runId=${run.runId} initiated=${e.attributes.initiatedEventId}`;
+    }
+    case EventType.ChildWorkflowExecutionCompleted:
+      return `workflowId=${e.attributes.workflowExecution.workflowId} initiated=${e.attributes.initiatedEventId} result=${preview(e.attributes.result)}`;
+    case EventType.ChildWorkflowExecutionFailed:
+      return `workflowId=${e.attributes.workflowExecution.workflowId} initiated=${e.attributes.initiatedEventId} failure=${failureSummary(e.attributes.failure, e.attributes.retryState)}`;
+    case EventType.ChildWorkflowExecutionTimedOut:
+      return `workflowId=${e.attributes.workflowExecution.workflowId} initiated=${e.attributes.initiatedEventId} retryState=${e.attributes.retryState}`;
+    case EventType.ChildWorkflowExecutionCanceled:
+    case EventType.ChildWorkflowExecutionTerminated:
+      return `workflowId=${e.attributes.workflowExecution.workflowId} initiated=${e.attributes.initiatedEventId}`;
     case EventType.TimerFired:
     case EventType.TimerCanceled:
       return `timerId=${e.attributes.timerId} started=${e.attributes.startedEventId}`;

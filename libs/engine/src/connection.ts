@@ -119,19 +119,29 @@ export class RedisConnection {
     return this.client instanceof Cluster;
   }
 
+  /**
+   * Closes the connections this object owns: QUIT, or a plain disconnect when Redis does not
+   * answer within {@link QUIT_TIMEOUT_MS} (down or unreachable: closing never waits for it).
+   */
   async close(): Promise<void> {
     await Promise.all(
       this.owned.splice(0).map(async (connection) => {
         if (connection.status === 'end') return;
-        try {
-          await connection.quit();
-        } catch {
-          connection.disconnect();
-        }
+        let timer: NodeJS.Timeout | undefined;
+        const quit = connection.quit().then(
+          () => true,
+          () => false,
+        );
+        const quitted = await Promise.race([quit, new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), QUIT_TIMEOUT_MS)))]);
+        clearTimeout(timer);
+        if (!quitted && (connection.status as string) !== 'end') connection.disconnect();
       }),
     );
   }
 }
+
+/** How long closing waits for Redis to answer QUIT. */
+const QUIT_TIMEOUT_MS = 1_000;
 
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'EPIPE']);
 
@@ -146,6 +156,9 @@ export function asRedisConnectionError(error: unknown): unknown {
     error.name === 'MaxRetriesPerRequestError' ||
     error.name === 'ClusterAllFailedError' ||
     (code !== undefined && CONNECTION_CODES.has(code)) ||
-    /Connection is closed|Stream isn't writeable|enableOfflineQueue/.test(error.message);
+    /Connection is closed|Stream isn't writeable|enableOfflineQueue/.test(error.message) ||
+    // A cluster that could not serve the slot within ioredis' retry budget (16 tries 100 ms
+    // apart): its primary is gone and no replica has taken over yet.
+    /^Too many Cluster redirections|^CLUSTERDOWN/.test(error.message);
   return unreachable ? new RedisConnectionError(error) : error;
 }

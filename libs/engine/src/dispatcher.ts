@@ -14,6 +14,13 @@ export const TASK_JOB_OPTIONS = {
 } as const;
 
 /**
+ * How long a sweep leaves a task alone once it found its job waiting in its queue (not fetched):
+ * a backlog is not re-examined every second, while a job fetched meanwhile by a worker that dies
+ * is still found within a few seconds.
+ */
+export const WAITING_RECHECK_MS = 3_000;
+
+/**
  * Turns committed outbox descriptors into BullMQ jobs. Adds are idempotent (deterministic job
  * ids), so a descriptor dispatched twice, by its committer and by a sweep, yields one job.
  */
@@ -57,6 +64,59 @@ export class Dispatcher {
             ),
       ),
     );
+  }
+
+  /**
+   * Recovers outbox tasks a sweep found overdue (`members`, of one shard): dispatches again a task
+   * whose job is gone (its dispatcher died before adding it, or it was deleted), and one whose job
+   * was fetched by a worker that then died before starting it (the job is active but its BullMQ
+   * lock, renewed by a live worker every second, has expired): the stuck copy is removed first so
+   * that the new one gets the same job id. A job still waiting in its queue (a backlog) is left
+   * alone and looked at again only after {@link WAITING_RECHECK_MS}; one held by a live worker
+   * is looked at again after the sweep's grace period.
+   */
+  async recover(shard: number, members: string[], now: number): Promise<void> {
+    const byQueue = new Map<Queue, Array<{ member: string; jobId: string }>>();
+    for (const member of members) {
+      const spec = jobSpec(this.keys, parseTask(member, shard));
+      const queue = this.queue(spec.prefix, spec.queueName);
+      const list = byQueue.get(queue) ?? [];
+      list.push({ member, jobId: spec.jobId });
+      byQueue.set(queue, list);
+    }
+    const lost: Array<{ member: string; due: number }> = [];
+    const waiting: string[] = [];
+    await Promise.all(
+      [...byQueue].map(async ([queue, jobs]) => {
+        // One round trip per queue: every key of a BullMQ queue shares its prefix's hash tag.
+        const pipeline = this.redis.pipeline();
+        for (const { jobId } of jobs) {
+          pipeline.exists(queue.toKey(jobId)).exists(`${queue.toKey(jobId)}:lock`).lpos(queue.toKey('active'), jobId);
+        }
+        const replies = (await pipeline.exec()) ?? [];
+        await Promise.all(
+          jobs.map(async ({ member, jobId }, i) => {
+            const [exists, locked, activeAt] = replies.slice(3 * i, 3 * i + 3).map(([error, value]) => {
+              if (error) throw error;
+              return value;
+            });
+            if (exists === 0) {
+              lost.push({ member, due: 0 });
+            } else if (activeAt !== null && locked === 0) {
+              // Fetched by a worker that died before starting it; nobody else can take it.
+              await queue.remove(jobId);
+              lost.push({ member, due: 0 });
+            } else if (activeAt === null) {
+              waiting.push(member);
+            }
+          }),
+        );
+      }),
+    );
+    if (waiting.length > 0) {
+      await this.redis.zadd(this.keys.shard(shard).outbox, 'XX', ...waiting.flatMap((member) => [now + WAITING_RECHECK_MS, member]));
+    }
+    await this.dispatch(shard, lost, now);
   }
 
   /** Removes queued jobs that can no longer run (best effort: a job that still runs is fenced). */

@@ -1,8 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { EventType } from '@durabull/common';
+import { EventType, WorkflowNotFoundError } from '@durabull/common';
 import { RedisConnection } from './connection';
-import { Engine, parseClosedRunMessage } from './engine';
-import type { CommandRecord } from './engine';
+import { Engine } from './engine';
+import { parseClosedRunMessage } from './replies';
+import type { CommandRecord } from './types';
 import { ReplyCode, scriptLibrary } from './scripts';
 
 /** The engine's fences, driven directly: no worker, so every step is explicit. Both ways of running its Lua. */
@@ -79,9 +80,64 @@ describe.each(['functions', 'eval'] as const)('Engine fences (scripts run as %s)
     expect(await engine.readHistory(ref)).toEqual(before);
   });
 
+  it('refuses a completion with a command type it does not accept, writing nothing (not even its valid commands)', async () => {
+    const { ref, task } = await startedTask();
+    const keys = engine.keys.run(ref.workflowId, ref.runId);
+    const snapshot = async () => ({
+      history: await engine.readHistory(ref),
+      state: await connection.client.hgetall(keys.state),
+      deadlines: await connection.client.zrange(keys.deadlines, 0, -1),
+      outbox: await connection.client.zrange(keys.outbox, 0, -1),
+    });
+    const before = await snapshot();
+    const timer = {
+      eventType: EventType.TimerStarted,
+      attributes: { timerId: 't', startToFireTimeout: 60_000, workflowTaskCompletedEventId: 4 },
+      meta: { ms: 60_000, timerId: 't' },
+    };
+    // An event type that is no command, and one the engine does not know at all.
+    for (const eventType of [EventType.TimerFired, 'WorkflowExecutionSomethingElse' as EventType]) {
+      const reply = await engine.completeWorkflowTask(task, {
+        identity: 'tester',
+        workerId: 'worker-1',
+        stickyTimeout: 0,
+        fence: 3,
+        commands: [timer, { eventType, attributes: { timerId: 't', startedEventId: 5 }, meta: {} }],
+      });
+      expect(reply).toEqual({ code: ReplyCode.UnknownCommand, now: expect.any(Number), startedActivities: [], discarded: false });
+      expect(await snapshot()).toEqual(before);
+    }
+    // The task is still the one started: its completion with known commands goes through.
+    expect((await completeWith(task, 3, timer)).code).toBe(ReplyCode.Ok);
+    expect((await engine.readHistory(ref)).map((e) => e.eventType).slice(3)).toEqual([
+      EventType.WorkflowTaskCompleted,
+      EventType.TimerStarted,
+    ]);
+  });
+
   it('rejects a second start of the same workflow task (a duplicate job)', async () => {
     const { task } = await startedTask();
     expect(await engine.startWorkflowTask(task, 'another worker', 0)).toBeUndefined();
+  });
+
+  it('refuses requests about a missing or closed run with errors naming the run and the transition', async () => {
+    const missing = { workflowId: 'fenced', runId: 'no-such-run' };
+    const notFound = await engine.requestCancelWorkflow(missing, '', 'tester').catch((error: unknown) => error);
+    expect(notFound).toBeInstanceOf(WorkflowNotFoundError);
+    expect(notFound).toMatchObject({
+      message: 'Workflow execution not found: workflowId="fenced" runId="no-such-run"',
+      transition: 'requestCancelWorkflow',
+    });
+    const { ref } = await startedTask();
+    await engine.terminateWorkflow(ref, 'done', [], 'tester');
+    const closed = await engine.terminateWorkflow(ref, 'again', [], 'tester').catch((error: unknown) => error);
+    expect(closed).toBeInstanceOf(WorkflowNotFoundError);
+    expect(closed).toMatchObject({
+      message: `Workflow execution already completed: workflowId="fenced" runId=${JSON.stringify(ref.runId)}`,
+      transition: 'terminateWorkflow',
+    });
+    await engine.deleteWorkflow(ref, 'tester');
+    await expect(engine.deleteWorkflow(ref, 'tester')).rejects.toThrow(WorkflowNotFoundError);
   });
 
   it('records an activity result once, however often it is reported', async () => {

@@ -1,157 +1,48 @@
 import type { Cluster, Redis } from 'ioredis';
-import type { EventType, Failure, HistoryEvent, Payload } from '@durabull/common';
+import type { Failure, HistoryEvent, Payload, StartChildWorkflowExecutionInitiatedEventAttributes } from '@durabull/common';
+import {
+  EventType,
+  ParentClosePolicy,
+  ReplicationTimeoutError,
+  StartChildWorkflowExecutionFailedCause,
+  WorkflowAlreadyStartedError,
+  WorkflowIdReusePolicy,
+} from '@durabull/common';
+import { CHILD_MESSAGES, childClosedEvent, childRunId } from './children';
 import { crashPoint } from './crash-points';
+import type { Durability, DurabilityOption } from './durability';
 import { Dispatcher } from './dispatcher';
-import { NamespaceKeys, runKeyList } from './keys';
-import type { RunKeys } from './keys';
+import { QueueNames, runKeyList } from './keys';
+import type { NamespaceKeys, RunKeys } from './keys';
+import { openNamespace } from './namespace';
+import type { NamespaceLimits, NamespaceOptions } from './namespace';
+import { decodeAttributes } from './history-encoding';
+import { historyEventFromStreamEntry, parseActivityState, replyError, throwOnReply } from './replies';
+import type { StreamEntry } from './replies';
+import { parseUpdateRequests, parseUpdateState, updateState } from './updates';
+import type { UpdateRequest, UpdateState } from './updates';
+import { handOverQueries, parseQueryRoute } from './queries';
+import type { QueryRoute } from './queries';
 import { ReplyCode, ScriptRunner, parseRunReply } from './scripts';
 import type { RunReply, ScriptMode } from './scripts';
+import type {
+  ActivityOutcome,
+  ActivityState,
+  ActivityTaskStart,
+  AsyncActivityReply,
+  AsyncActivityReport,
+  AsyncActivityTarget,
+  CommandRecord,
+  RunDescription,
+  RunRef,
+  StartWorkflowRequest,
+  SweepOptions,
+  WorkflowTaskStart,
+} from './types';
+import { chainTemplate, luaRetryPolicy } from './types';
+import type { MessageJobData } from './tasks';
 import { Visibility } from './visibility';
-import type { RunSummary } from './visibility';
-
-/** Settings of a namespace, fixed when its first client connects. */
-export interface NamespaceOptions {
-  /** Namespace name: letters, digits, `.`, `_` and `-`. */
-  namespace: string;
-  /** Prefix of every key. @default 'durabull' */
-  prefix?: string;
-  /** Shards a new namespace spreads its runs over (ignored when the namespace exists). @default 16 */
-  shards?: number;
-  /** Limits of a new namespace (ignored when the namespace exists). @default Temporal's */
-  limits?: Partial<NamespaceLimits>;
-  /**
-   * How the Lua transitions run: `functions` (a Redis Functions library, Redis 7+) or `eval`
-   * (EVALSHA). @default functions where Redis has them, else eval
-   */
-  scriptMode?: ScriptMode;
-}
-
-/**
- * Size limits of a namespace, as Temporal's server defaults them (TEMPORAL-SEMANTICS §4.4).
- * Fixed when the namespace is first used; every client and worker of it reads them.
- */
-export interface NamespaceLimits {
-  /** A run whose history reaches this many events is terminated. @default 51200 */
-  historyEvents: number;
-  /** A run whose history reaches this many bytes is terminated. @default 50 MiB */
-  historyBytes: number;
-  /** Workers warn when a run's history reaches this many events. @default 10240 */
-  historyEventsWarning: number;
-  /** A payload larger than this is refused, naming its workflow or activity. @default 2 MiB */
-  payloadBytes: number;
-  /** Workers and clients warn about a payload larger than this. @default 256 KiB */
-  payloadBytesWarning: number;
-}
-
-export const DEFAULT_NAMESPACE_LIMITS: Readonly<NamespaceLimits> = Object.freeze({
-  historyEvents: 51_200,
-  historyBytes: 50 * 1024 * 1024,
-  historyEventsWarning: 10_240,
-  payloadBytes: 2 * 1024 * 1024,
-  payloadBytesWarning: 256 * 1024,
-});
-
-const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
-
-/** Checks a namespace, prefix or task queue name: it becomes part of Redis keys and hash tags. */
-export function assertName(what: string, value: unknown): asserts value is string {
-  if (typeof value !== 'string' || !NAME_PATTERN.test(value)) {
-    throw new TypeError(
-      `Invalid ${what}: ${JSON.stringify(value)} (1-100 characters: letters, digits, '.', '_' or '-', starting with a letter or digit)`,
-    );
-  }
-}
-
-/** A run's coordinates: everything needed to build its keys. */
-export interface RunRef {
-  workflowId: string;
-  runId: string;
-}
-
-export interface StartWorkflowRequest extends RunRef {
-  workflowType: string;
-  taskQueue: string;
-  /** WorkflowExecutionStarted attributes. */
-  attributes: Record<string, unknown>;
-  workflowTaskTimeout: number;
-  runTimeout: number;
-}
-
-export interface WorkflowTaskStart {
-  attempt: number;
-  /** The WorkflowTaskStarted event id, or 0 for a transient retry attempt (written on completion). */
-  startedEventId: number;
-  /** Redis time at the start: the workflow's `now()` for this task. */
-  now: number;
-  /**
-   * Redis time (ms) the task became due: when it was scheduled, or when its retry backoff ended.
-   * `now - scheduledTime` is its schedule-to-start latency (0 for a task taken eagerly).
-   */
-  scheduledTime: number;
-  /** History after the event id the worker already holds. */
-  events: HistoryEvent[];
-}
-
-/** A workflow command as an event to append, with what the engine needs to act on it. */
-export interface CommandRecord {
-  eventType: EventType;
-  attributes: Record<string, unknown>;
-  meta: Record<string, unknown>;
-}
-
-/** A pending activity as the engine tracks it (the run state's `a:<scheduledEventId>` field). */
-export interface ActivityState {
-  activityId: string;
-  activityType: string;
-  taskQueue: string;
-  attempt: number;
-  /** First schedule time (ms). */
-  scheduledTime: number;
-  /** This attempt's schedule time (ms). */
-  attemptScheduledTime: number;
-  /** This attempt's start time (ms), 0 when not started. */
-  startedTime: number;
-  scheduleToCloseTimeout: number;
-  scheduleToStartTimeout: number;
-  startToCloseTimeout: number;
-  heartbeatTimeout: number;
-  /** Latest heartbeat details, recorded by this or an earlier attempt. */
-  heartbeatDetails: Payload[];
-  lastFailure?: Failure;
-  cancelRequested: boolean;
-}
-
-export interface ActivityTaskStart {
-  now: number;
-  activity: ActivityState;
-  /** Attributes of the activity's ActivityTaskScheduled event (input, timeouts, retry policy). */
-  scheduled: Record<string, unknown>;
-  workflowType: string;
-}
-
-/** What a worker learned from a failure, for the engine's retry decision. */
-export interface FailureFacts {
-  kind: 'application' | 'timeout' | 'canceled' | 'terminated' | 'server';
-  type?: string;
-  nonRetryable?: boolean;
-  nextRetryDelay?: number;
-  timeoutType?: string;
-}
-
-export type ActivityOutcome =
-  | { kind: 'completed'; result: Payload[] }
-  | { kind: 'failed'; failure: Failure; facts: FailureFacts }
-  | { kind: 'canceled'; details: Payload[] };
-
-/** Execution state of a run, as `describe()` reports it: what a listing shows of it. */
-export type RunDescription = RunSummary;
-
-export interface SweepOptions {
-  /** How late a task or deadline may be before the sweep re-dispatches it (ms). */
-  graceMs: number;
-  /** Most tasks re-dispatched per shard and sweep. */
-  limit?: number;
-}
+import { Schedules } from './schedules';
 
 /**
  * The engine of one namespace: every state transition of a run is one fenced Lua script
@@ -162,7 +53,11 @@ export class Engine {
   readonly dispatcher: Dispatcher;
   /** Listing and counting runs. */
   readonly visibility: Visibility;
+  /** The namespace's schedules (schedules.ts). */
+  readonly schedules: Schedules;
   private readonly scripts: ScriptRunner;
+  /** Replicas that must confirm each transition (WAIT), if any: see {@link requireReplicas}. */
+  private durability?: Durability;
 
   private constructor(
     readonly redis: Redis | Cluster,
@@ -174,29 +69,13 @@ export class Engine {
     this.scripts = new ScriptRunner(redis, scriptMode);
     this.dispatcher = new Dispatcher(keys, redis);
     this.visibility = new Visibility(redis, keys);
+    this.schedules = new Schedules(this, this.scripts);
   }
 
   /** Opens a namespace on a connection, creating its settings on first use. */
   static async open(redis: Redis | Cluster, options: NamespaceOptions): Promise<Engine> {
-    const prefix = options.prefix ?? 'durabull';
-    assertName('namespace', options.namespace);
-    assertName('prefix', prefix);
-    const requested = options.shards ?? 16;
-    if (!Number.isInteger(requested) || requested < 1 || requested > 1024) {
-      throw new TypeError(`Invalid shards: ${JSON.stringify(options.shards)} (an integer from 1 to 1024)`);
-    }
-    const requestedLimits = { ...DEFAULT_NAMESPACE_LIMITS, ...options.limits };
-    for (const [name, value] of Object.entries(requestedLimits)) {
-      if (!Number.isInteger(value) || value < 0) throw new TypeError(`Invalid limits.${name}: ${JSON.stringify(value)} (an integer >= 0)`);
-    }
-    const probe = new NamespaceKeys(prefix, options.namespace, requested);
-    // The first client of a namespace fixes its settings; later ones read them.
-    const settings: Record<string, number> = { shards: requested, ...requestedLimits };
-    await Promise.all(Object.entries(settings).map(([field, value]) => redis.hsetnx(probe.meta, field, value)));
-    const stored = await redis.hmget(probe.meta, ...Object.keys(settings));
-    const values = Object.fromEntries(Object.keys(settings).map((field, i) => [field, Number(stored[i])]));
-    const limits = Object.fromEntries(Object.keys(requestedLimits).map((field) => [field, values[field]!])) as unknown as NamespaceLimits;
-    return new Engine(redis, new NamespaceKeys(prefix, options.namespace, values['shards']!), Object.freeze(limits), options.scriptMode);
+    const { keys, limits } = await openNamespace(redis, options);
+    return new Engine(redis, keys, limits, options.scriptMode);
   }
 
   get namespace(): string {
@@ -207,8 +86,17 @@ export class Engine {
   // Transitions
   // ---------------------------------------------------------------------------------------------
 
-  /** Starts a run; resolves to the id of the already running run when the workflow id is taken. */
-  async startWorkflow(request: StartWorkflowRequest): Promise<{ started: true } | { started: false; runningRunId: string }> {
+  /**
+   * Starts a run, as the id policies decide (TEMPORAL-SEMANTICS §19): resolves to `started` (a
+   * new run, after terminating a running one under TERMINATE_EXISTING), or to the running run's
+   * id when the conflict policy is USE_EXISTING. With `startSignal` (signal-with-start), that
+   * running run is signalled: `signalled` is then true.
+   * @throws WorkflowAlreadyStartedError (Temporal's message, the id's current run id) when the
+   *   policies refuse the start
+   */
+  async startWorkflow(
+    request: StartWorkflowRequest,
+  ): Promise<{ started: true } | { started: false; runningRunId: string; signalled?: true }> {
     const shard = this.keys.shard(this.keys.shardOf(request.workflowId));
     const indexes = [shard.allRuns, shard.runsOfType(request.workflowType), shard.runsOfTaskQueue(request.taskQueue)];
     const reply = await this.transition('startWorkflow', request, [
@@ -220,8 +108,31 @@ export class Engine {
       request.runTimeout,
       this.limits.historyEvents,
       this.limits.historyBytes,
+      request.startSignal ? JSON.stringify(request.startSignal) : '',
+      request.idReusePolicy ?? '',
+      request.idConflictPolicy ?? '',
+      JSON.stringify(request.terminateDetails ?? []),
+      request.identity ?? '',
+      request.parent ? JSON.stringify(request.parent) : '',
+      request.retryPolicy ? JSON.stringify(luaRetryPolicy(request.retryPolicy)) : '',
+      request.cron?.schedule ?? '',
+      request.cron ? JSON.stringify(request.cron.compiled) : '',
+      request.startDelay ?? 0,
+      request.executionTimeout ?? 0,
+      request.retryPolicy || request.cron ? JSON.stringify(request.chainTemplate ?? chainTemplate(request.attributes)) : '',
     ], indexes);
-    if (reply.code === ReplyCode.AlreadyStarted) return { started: false, runningRunId: String(reply.extra[0]) };
+    if (reply.code === ReplyCode.AlreadyStarted) {
+      const [runId, status] = reply.extra as [string, string];
+      throwOnReply(reply.code, {
+        ...request,
+        transition: 'startWorkflow',
+        existing: { runId, status, idReusePolicy: request.idReusePolicy ?? WorkflowIdReusePolicy.ALLOW_DUPLICATE },
+      });
+    }
+    if (reply.extra[0] !== undefined) {
+      const runningRunId = String(reply.extra[0]);
+      return request.startSignal ? { started: false, runningRunId, signalled: true } : { started: false, runningRunId };
+    }
     return { started: true };
   }
 
@@ -233,24 +144,43 @@ export class Engine {
   ): Promise<WorkflowTaskStart | undefined> {
     const reply = await this.transition('startWorkflowTask', ref, [ref.token, ref.queue, identity, seenEventId]);
     if (reply.code !== ReplyCode.Ok) return undefined;
-    const [attempt, startedEventId, entries, scheduledTime] = reply.extra as [string, string, StreamEntry[], string];
+    const [attempt, startedEventId, entries, scheduledTime, updates] = reply.extra as [string, string, StreamEntry[], string, string[]];
     return {
       attempt: Number(attempt),
       startedEventId: Number(startedEventId),
       now: reply.now,
       scheduledTime: Number(scheduledTime) || reply.now,
       events: entries.map(historyEventFromStreamEntry),
+      updates: parseUpdateRequests(updates),
     };
   }
 
   /**
    * Commits a workflow task's commands. Activities whose `meta.eager` is set start at once on
-   * `workerId` (no job): their states come back in `startedActivities`.
+   * `workerId` (no job): their states come back in `startedActivities`. With `heartbeat` (local
+   * activities still running in this worker), the next workflow task is scheduled even without new
+   * events and taken at once by this worker: it comes back as `nextTask`, its events starting at
+   * this task's WorkflowTaskCompleted.
    */
   async completeWorkflowTask(
     ref: RunRef & { token: string },
-    options: { identity: string; workerId: string; stickyTimeout: number; fence: number; commands: CommandRecord[] },
-  ): Promise<{ code: ReplyCode; now: number; startedActivities: Array<{ scheduledEventId: number; activity: ActivityState }> }> {
+    options: {
+      identity: string;
+      workerId: string;
+      stickyTimeout: number;
+      fence: number;
+      commands: CommandRecord[];
+      heartbeat?: boolean;
+    },
+  ): Promise<{
+    code: ReplyCode;
+    now: number;
+    startedActivities: Array<{ scheduledEventId: number; activity: ActivityState }>;
+    /** True when the task left no trace: a speculative task that only rejected updates. */
+    discarded: boolean;
+    /** After a heartbeat: the next task, taken by this worker. */
+    nextTask?: WorkflowTaskStart & { token: string };
+  }> {
     const args: Array<string | number> = [
       ref.token,
       options.identity,
@@ -262,13 +192,26 @@ export class Engine {
     for (const command of options.commands) {
       args.push(command.eventType, JSON.stringify(command.attributes), JSON.stringify(command.meta));
     }
+    if (options.heartbeat) args.push('1');
     const reply = await this.transition('completeWorkflowTask', ref, args);
     const started = (reply.extra[1] as string[] | undefined) ?? [];
     const startedActivities: Array<{ scheduledEventId: number; activity: ActivityState }> = [];
     for (let i = 0; i < started.length; i += 2) {
       startedActivities.push({ scheduledEventId: Number(started[i]), activity: parseActivityState(started[i + 1]!) });
     }
-    return { code: reply.code, now: reply.now, startedActivities };
+    // A speculative task that only rejected updates wrote nothing (updates.lua).
+    const discarded = Number(reply.extra[2] ?? 0) === 1;
+    const next = reply.extra[3] as [string, string, string, StreamEntry[], string[]] | undefined;
+    const nextTask = next && {
+      token: next[0],
+      attempt: Number(next[1]),
+      startedEventId: Number(next[2]),
+      now: reply.now,
+      scheduledTime: reply.now,
+      events: next[3].map(historyEventFromStreamEntry),
+      updates: parseUpdateRequests(next[4]),
+    };
+    return { code: reply.code, now: reply.now, startedActivities, discarded, nextTask };
   }
 
   async failWorkflowTask(ref: RunRef & { token: string }, identity: string, cause: string, failure: Failure): Promise<ReplyCode> {
@@ -294,7 +237,7 @@ export class Engine {
     if (reply.code === ReplyCode.Early) return { early: Number(reply.extra[0]) };
     if (reply.code !== ReplyCode.Ok) return undefined;
     const [state, scheduled, workflowType] = reply.extra as [string, string, string];
-    return { now: reply.now, activity: parseActivityState(state), scheduled: JSON.parse(scheduled), workflowType };
+    return { now: reply.now, activity: parseActivityState(state), scheduled: JSON.parse(decodeAttributes(scheduled)), workflowType };
   }
 
   /**
@@ -334,6 +277,8 @@ export class Engine {
         // Scheduled and taken in the same script: no time in a queue.
         scheduledTime: reply.now,
         events: task[3].map(historyEventFromStreamEntry),
+        // Taken eagerly only when no task was pending, so no update waits (updates.lua).
+        updates: [],
       },
     };
   }
@@ -354,17 +299,305 @@ export class Engine {
     return { cancelRequested: Number(reply.extra[0]) === 1 };
   }
 
+  /**
+   * Async activity completion (`respondActivityAsync`): completes, fails, cancels or heartbeats
+   * an activity for whoever holds its task token (or its id), fenced on the attempt but not on
+   * the worker that started it. Completing by id an activity not started yet starts it for the
+   * caller first, as Temporal's server does.
+   */
+  async respondActivityAsync(
+    ref: RunRef,
+    target: AsyncActivityTarget,
+    identity: string,
+    report: AsyncActivityReport,
+  ): Promise<AsyncActivityReply> {
+    const body =
+      report.kind === 'completed' ? report.result : report.kind === 'failed' ? report.failure : report.details;
+    const reply = await this.transition('respondActivityAsync', ref, [
+      'scheduledEventId' in target ? target.scheduledEventId : '',
+      'scheduledEventId' in target ? target.attempt : 0,
+      target.activityId,
+      identity,
+      report.kind,
+      JSON.stringify(body),
+      JSON.stringify(report.kind === 'failed' ? report.facts : {}),
+    ]);
+    switch (reply.code) {
+      case ReplyCode.Ok:
+        return report.kind === 'heartbeat'
+          ? { ok: true, cancelRequested: Number(reply.extra[0]) === 1 }
+          : { ok: true, retryState: String(reply.extra[0] ?? '') || undefined };
+      case ReplyCode.NotFound:
+        return { ok: false, reason: 'runNotFound' };
+      case ReplyCode.NotRunning:
+        return { ok: false, reason: 'runClosed' };
+      case ReplyCode.Stale: {
+        const why = String(reply.extra[0]);
+        return { ok: false, reason: why === 'activityId' ? 'activityIdNotFound' : why === 'cancel' ? 'notCancelRequested' : 'attemptNotFound' };
+      }
+      default:
+        throw replyError(reply.code, { ...ref, transition: 'respondActivityAsync' })!;
+    }
+  }
+
   /** Routes a run's workflow tasks away from a worker that is shutting down. */
   async releaseSticky(ref: RunRef, workerId: string): Promise<void> {
     await this.transition('releaseSticky', ref, [workerId]);
   }
 
-  async requestCancelWorkflow(ref: RunRef, reason: string, identity: string): Promise<ReplyCode> {
-    return (await this.transition('requestCancelWorkflow', ref, [reason, identity])).code;
+  /**
+   * Requests a run's cancellation (again: a no-op).
+   * @throws WorkflowNotFoundError when there is no such run, or it has closed
+   */
+  async requestCancelWorkflow(ref: RunRef, reason: string, identity: string): Promise<void> {
+    await this.requiredTransition('requestCancelWorkflow', ref, [reason, identity]);
   }
 
-  async terminateWorkflow(ref: RunRef, reason: string, details: Payload[], identity: string): Promise<ReplyCode> {
-    return (await this.transition('terminateWorkflow', ref, [reason, JSON.stringify(details), identity])).code;
+  /**
+   * Requests an update (`requestUpdate`): a new id is admitted and a workflow task scheduled to
+   * deliver it; a known id is not admitted again. Resolves to where the update stands.
+   * @throws WorkflowNotFoundError when there is no such run, or it has closed and does not know
+   *   the id
+   */
+  async requestUpdate(ref: RunRef, request: UpdateRequest): Promise<UpdateState> {
+    const reply = await this.requiredTransition('requestUpdate', ref, [
+      request.updateId,
+      request.name,
+      JSON.stringify(request.input),
+      request.identity,
+    ]);
+    const [stage, failure, completedEventId] = reply.extra as [string, string, string];
+    return updateState(stage, failure, completedEventId);
+  }
+
+  /**
+   * Where an update stands: its state, and the run's status (undefined when the run does not
+   * exist); `update` is undefined when the run does not know the id.
+   */
+  async readUpdate(ref: RunRef, updateId: string): Promise<{ runStatus?: string; update?: UpdateState }> {
+    const keys = this.keys.run(ref.workflowId, ref.runId);
+    const [status, raw] = await this.redis.hmget(keys.state, 'status', `u:${updateId}`);
+    return { runStatus: status ?? undefined, update: raw ? parseUpdateState(raw) : undefined };
+  }
+
+  /**
+   * Signals a run: `WorkflowExecutionSignaled` with these attributes (`signalName`, `input`,
+   * `identity`, `header`), and a workflow task to deliver it.
+   * @throws WorkflowNotFoundError when there is no such run, or it has closed
+   */
+  async signalWorkflow(ref: RunRef, attributes: Record<string, unknown>): Promise<void> {
+    await this.requiredTransition('signalWorkflow', ref, [JSON.stringify(attributes)]);
+  }
+
+  /**
+   * Delivers a message one run sent another (includes/messages.lua): reads what and to whom from
+   * the sender's initiating event, applies it to the target run (a signal with a request id the
+   * target remembers, or a cancellation request, which is a state), then resolves it on the
+   * sender. Every step is idempotent, so a message delivered again after a crash changes nothing.
+   * Child workflows (includes/children.lua) add the start of a child, its parent close policy and
+   * the report of its close to its parent: see {@link deliverChildMessage}.
+   */
+  async deliverMessage(message: MessageJobData): Promise<void> {
+    const sender: RunRef = { workflowId: message.workflowId, runId: message.runId };
+    const keys = this.keys.run(sender.workflowId, sender.runId);
+    const id = message.initiatedEventId;
+    const [kind, entries] = await Promise.all([
+      this.redis.hget(keys.state, `x:${id}`),
+      this.redis.xrange(keys.history, `${id}-0`, `${id}-0`) as Promise<StreamEntry[]>,
+    ]);
+    const initiated = entries[0] && historyEventFromStreamEntry(entries[0]);
+    if (kind && CHILD_MESSAGES.has(kind)) {
+      await this.deliverChildMessage(sender, id, kind, initiated);
+      return;
+    }
+    const attrs = initiated?.attributes as
+      | { workflowExecution: { workflowId: string; runId?: string }; signalName?: string; input?: Payload[]; header?: unknown; reason?: string }
+      | undefined;
+    let outcome = 'not_found';
+    let target = { workflowId: attrs?.workflowExecution?.workflowId ?? '', runId: attrs?.workflowExecution?.runId ?? '' };
+    if (kind && attrs) {
+      target = { ...target, runId: target.runId || ((await this.currentRunId(target.workflowId)) ?? '') };
+      if (target.runId) {
+        const identity = `workflow ${sender.workflowId}`;
+        const reply =
+          kind === 'signal'
+            ? await this.transition('signalWorkflow', target, [
+                JSON.stringify({
+                  signalName: attrs.signalName,
+                  input: attrs.input ?? [],
+                  identity,
+                  header: attrs.header,
+                  externalWorkflowExecution: sender,
+                  requestId: `${sender.runId}:${id}`,
+                }),
+              ])
+            : await this.transition('requestCancelWorkflow', target, [attrs.reason ?? '', identity]);
+        // Cancelling a run that has closed is a success, as in Temporal (it has finished anyway).
+        if (reply.code === ReplyCode.Ok || (kind === 'cancel' && reply.code === ReplyCode.NotRunning)) outcome = 'delivered';
+      }
+    }
+    await this.transition('resolveExternal', sender, [id, outcome, sender.workflowId, JSON.stringify(target)]);
+  }
+
+  /**
+   * The messages of child workflows (includes/children.lua), each applied then resolved on its
+   * sender:
+   * - 'start' (from the parent, `id` its StartChildWorkflowExecutionInitiated): starts the child
+   *   as the run {@link childRunId} (a repeat finds it started), unless the parent closed and the
+   *   child would not outlive it; resolves to ChildWorkflowExecutionStarted or
+   *   StartChildWorkflowExecutionFailed (WORKFLOW_ALREADY_EXISTS).
+   * - 'terminate' / 'cancelchild' (from the parent, the parent close policy): terminates, or asks
+   *   to cancel, the child's current run when it is of the child's chain (its `par`).
+   * - 'parent' (from the child's last run, `id` its close event): records the close on the parent.
+   */
+  private async deliverChildMessage(sender: RunRef, id: number, kind: string, event: HistoryEvent | undefined): Promise<void> {
+    const resolve = (outcome: string, target: RunRef | { workflowId: string; runId: string }, attrs?: unknown) =>
+      this.transition('resolveExternal', sender, [
+        id,
+        outcome,
+        sender.workflowId,
+        JSON.stringify(target),
+        attrs === undefined ? '' : JSON.stringify(attrs),
+      ]);
+    const senderKeys = this.keys.run(sender.workflowId, sender.runId);
+    if (kind === 'start') {
+      const attrs = event?.attributes as StartChildWorkflowExecutionInitiatedEventAttributes | undefined;
+      if (!attrs) {
+        await resolve('skipped', { workflowId: '', runId: '' });
+        return;
+      }
+      const child: RunRef = { workflowId: attrs.workflowId, runId: childRunId(sender.runId, id) };
+      const status = await this.redis.hget(senderKeys.state, 'status');
+      let outcome = 'skipped';
+      // A closed parent's child starts only if it would outlive it anyway (ABANDON).
+      if (status === 'RUNNING' || attrs.parentClosePolicy === ParentClosePolicy.ABANDON) {
+        outcome = (await this.startChildRun(sender, id, child, attrs)) ? 'started' : 'exists';
+      }
+      const reply =
+        outcome === 'exists'
+          ? await resolve(outcome, child, {
+              workflowId: attrs.workflowId,
+              workflowType: attrs.workflowType,
+              cause: StartChildWorkflowExecutionFailedCause.WORKFLOW_ALREADY_EXISTS,
+              initiatedEventId: id,
+              workflowTaskCompletedEventId: attrs.workflowTaskCompletedEventId,
+            })
+          : await resolve(outcome, child, {
+              initiatedEventId: id,
+              workflowExecution: child,
+              workflowType: attrs.workflowType,
+              ...(attrs.header ? { header: attrs.header } : {}),
+            });
+      // The parent closed while the child started: its close policy is the next message.
+      if ((reply.code as number) === 2) await this.deliverMessage({ ...sender, initiatedEventId: id });
+      return;
+    }
+    if (kind === 'terminate' || kind === 'cancelchild') {
+      const raw = await this.redis.hget(senderKeys.state, `c:${id}`);
+      const pending = raw ? (JSON.parse(raw) as { wid: string; rid?: string }) : undefined;
+      const runId = pending && (await this.currentRunId(pending.wid));
+      if (pending && runId) {
+        // Only the child's chain: a later run of the id that is not its continuation is left alone.
+        const par = await this.redis.hget(this.keys.run(pending.wid, runId).state, 'par');
+        const parent = par ? (JSON.parse(par) as { runId: string; initiatedEventId: number }) : undefined;
+        if (parent?.runId === sender.runId && parent.initiatedEventId === id) {
+          const target = { workflowId: pending.wid, runId };
+          await (kind === 'terminate'
+            ? this.transition('terminateWorkflow', target, ['by parent close policy', '[]', 'history-service'])
+            : this.transition('requestCancelWorkflow', target, ['by parent close policy', 'history-service']));
+        }
+      }
+      await resolve('delivered', { workflowId: pending?.wid ?? '', runId: runId ?? '' });
+      return;
+    }
+    // 'parent': this closed child run tells its parent. A child deleted since (or by the deletion
+    // that closed it) has no history left: deleting a running run terminates it.
+    const par = await this.redis.hget(senderKeys.state, 'par');
+    if (par) {
+      const parent = JSON.parse(par) as { workflowId: string; runId: string; initiatedEventId: number };
+      const workflowType = (await this.redis.hget(senderKeys.state, 'type')) ?? '';
+      const closed = event
+        ? childClosedEvent(event)
+        : { eventType: EventType.ChildWorkflowExecutionTerminated, attributes: {} };
+      if (closed) {
+        const common = { workflowExecution: sender, workflowType, initiatedEventId: parent.initiatedEventId };
+        await this.transition('recordChildClosed', parent, [
+          parent.initiatedEventId,
+          closed.eventType,
+          JSON.stringify({ ...common, ...closed.attributes }),
+          JSON.stringify({ initiatedEventId: parent.initiatedEventId, workflowExecution: sender, workflowType }),
+          sender.runId,
+        ]);
+      }
+    }
+    await resolve('delivered', sender);
+  }
+
+  /**
+   * Starts a child run (the 'start' message): its WorkflowExecutionStarted names its parent and
+   * its state holds it (`par`). False when the id is taken (running, or the reuse policy refuses).
+   */
+  private async startChildRun(
+    parent: RunRef,
+    initiatedEventId: number,
+    child: RunRef,
+    attrs: StartChildWorkflowExecutionInitiatedEventAttributes,
+  ): Promise<boolean> {
+    const runTimeout = attrs.workflowRunTimeout || attrs.workflowExecutionTimeout || 0;
+    try {
+      await this.startWorkflow({
+        ...child,
+        workflowType: attrs.workflowType,
+        taskQueue: attrs.taskQueue,
+        workflowTaskTimeout: attrs.workflowTaskTimeout,
+        runTimeout,
+        attributes: {
+          workflowType: attrs.workflowType,
+          workflowId: attrs.workflowId,
+          taskQueue: attrs.taskQueue,
+          input: attrs.input,
+          workflowExecutionTimeout: attrs.workflowExecutionTimeout,
+          workflowRunTimeout: attrs.workflowRunTimeout,
+          workflowTaskTimeout: attrs.workflowTaskTimeout,
+          attempt: 1,
+          identity: `workflow ${parent.workflowId}`,
+          firstExecutionRunId: child.runId,
+          // Derived, so that a start delivered again is the same start.
+          randomnessSeed: child.runId.replace(/-/g, '').slice(0, 16),
+          parentWorkflowExecution: parent,
+          parentInitiatedEventId: initiatedEventId,
+          ...(attrs.retryPolicy ? { retryPolicy: attrs.retryPolicy } : {}),
+          ...(attrs.header ? { header: attrs.header } : {}),
+          ...(attrs.memo ? { memo: attrs.memo } : {}),
+        },
+        idReusePolicy: (attrs.workflowIdReusePolicy || undefined) as WorkflowIdReusePolicy | undefined,
+        identity: `workflow ${parent.workflowId}`,
+        parent: { ...parent, initiatedEventId },
+        ...(attrs.retryPolicy ? { retryPolicy: attrs.retryPolicy } : {}),
+        ...(attrs.workflowExecutionTimeout ? { executionTimeout: attrs.workflowExecutionTimeout } : {}),
+      });
+      return true;
+    } catch (error) {
+      if (error instanceof WorkflowAlreadyStartedError) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Terminates a run.
+   * @throws WorkflowNotFoundError when there is no such run, or it has closed
+   */
+  async terminateWorkflow(ref: RunRef, reason: string, details: Payload[], identity: string): Promise<void> {
+    await this.requiredTransition('terminateWorkflow', ref, [reason, JSON.stringify(details), identity]);
+  }
+
+  /**
+   * Deletes a run now (history, state, index entries; the workflow id when it names this run),
+   * terminating it first if it runs.
+   * @throws WorkflowNotFoundError when there is no such run
+   */
+  async deleteWorkflow(ref: RunRef, identity: string): Promise<void> {
+    await this.requiredTransition('deleteWorkflow', ref, ['Delete workflow execution', identity]);
   }
 
   /**
@@ -387,30 +620,84 @@ export class Engine {
   }
 
   private async fireDeadline(member: string): Promise<void> {
+    // A schedule's next fire time, "sch|<scheduleId>", or its next look at a run, "scp|..." (schedules.ts).
+    if (member.startsWith('sch|') || member.startsWith('scp|')) return this.schedules.fire(member.slice(4));
     const [, , , runId, ...rest] = member.split('|');
     await this.transition('fireDeadline', { runId: runId!, workflowId: rest.join('|') }, [member]);
   }
 
-  /** Re-dispatches what crashed processes left behind, on every shard. */
-  async sweep(options: SweepOptions): Promise<void> {
-    for (let shard = 0; shard < this.keys.shardCount; shard++) {
-      const keys = this.keys.shard(shard);
-      const [now, members, overdue] = (await this.scripts.call('sweepShard', [keys.outbox, keys.deadlines], [
-        options.graceMs,
-        options.limit ?? 500,
-      ])) as [number, string[], number];
-      await this.dispatcher.dispatch(
-        shard,
-        members.map((member) => ({ member, due: 0 })),
-        Number(now),
-      );
-      if (overdue === 1) await this.fireDueDeadlines(shard);
-    }
+  /**
+   * Visits every shard (`sweepShard`): records the sweeping worker as live, collects the workers
+   * whose liveness expired, fires overdue deadlines, and (with `recover`) dispatches again the
+   * tasks that crashed processes left behind: a committed task whose job is gone, or whose job a
+   * dead worker fetched and never started. Resolves to the dead workers' ids, each leased to this
+   * sweeper for `deadWorkerLeaseMs`: see {@link recoverDeadWorker}.
+   */
+  async sweep(options: SweepOptions): Promise<string[]> {
+    const recover = options.recover ?? true;
+    const dead = new Set<string>();
+    await Promise.all(
+      Array.from({ length: this.keys.shardCount }, async (_, shard) => {
+        const keys = this.keys.shard(shard);
+        const [now, members, overdue, deadWorkers] = (await this.scripts.call(
+          'sweepShard',
+          [keys.outbox, keys.deadlines, keys.workers],
+          [
+            options.graceMs,
+            options.limit ?? 500,
+            options.worker?.id ?? '',
+            recover ? 1 : 0,
+            options.worker?.liveMs ?? 0,
+            options.deadlineGraceMs ?? 200,
+            options.deadWorkerLeaseMs ?? 10_000,
+          ],
+        )) as [number, string[], number, string[]];
+        for (const worker of deadWorkers) dead.add(worker);
+        if (members.length > 0) await this.dispatcher.recover(shard, members, Number(now));
+        if (overdue === 1) await this.fireDueDeadlines(shard);
+      }),
+    );
+    return [...dead];
+  }
+
+  /**
+   * Moves the workflow tasks waiting on a dead worker's sticky queue (or fetched by it and never
+   * started) to their task queues now, rather than after the sticky schedule-to-start timeout,
+   * deletes the queue (and its sticky query queue, whose waiting queries go to their task
+   * queues), and then the worker's (leased) liveness entries.
+   */
+  async recoverDeadWorker(workerId: string): Promise<void> {
+    const queue = this.dispatcher.queue(this.keys.stickyPrefix(workerId), QueueNames.workflow);
+    const jobs = await queue.getJobs(['wait', 'active', 'delayed', 'prioritized']);
+    await Promise.all(
+      jobs.map((job) => {
+        const { runId, workflowId } = job.data as { runId: string; workflowId: string };
+        return this.releaseSticky({ runId, workflowId }, workerId);
+      }),
+    );
+    await queue.obliterate({ force: true });
+    // Queries sent to the dead worker and not taken go to their runs' task queues.
+    await handOverQueries(this, workerId);
+    await this.forgetWorker(workerId);
+  }
+
+  /** Removes a worker's liveness entries, so that nothing is routed to it any more (shutdown). */
+  async forgetWorker(workerId: string): Promise<void> {
+    await Promise.all(Array.from({ length: this.keys.shardCount }, (_, shard) => this.redis.hdel(this.keys.shard(shard).workers, workerId)));
   }
 
   // ---------------------------------------------------------------------------------------------
   // Reads
   // ---------------------------------------------------------------------------------------------
+
+  /**
+   * Where a query of the run goes (`routeQuery`, read-only): the sticky queue of the live worker
+   * that caches the run, else the run's task queue; undefined when the run does not exist.
+   */
+  async routeQuery(ref: RunRef): Promise<QueryRoute | undefined> {
+    const keys = this.keys.run(ref.workflowId, ref.runId);
+    return parseQueryRoute(await this.scripts.call('routeQuery', [keys.state, keys.workers], []));
+  }
 
   async currentRunId(workflowId: string): Promise<string | undefined> {
     const keys = this.keys.run(workflowId, '');
@@ -482,86 +769,40 @@ export class Engine {
   /** Runs a run script, then dispatches and withdraws what it committed. */
   private async transition(script: string, ref: RunRef, args: Array<string | number>, extraKeys: string[] = []): Promise<RunReply> {
     const keys: RunKeys = this.keys.run(ref.workflowId, ref.runId);
+    const keyList = [...runKeyList(keys), ...extraKeys];
+    const argv = [ref.runId, this.keys.channelPrefix, ...args];
     const reply = parseRunReply(
-      await this.scripts.call(script, [...runKeyList(keys), ...extraKeys], [ref.runId, this.keys.channelPrefix, ...args]),
+      await (this.durability ? this.replicated(script, ref, keyList, argv) : this.scripts.call(script, keyList, argv)),
     );
     crashPoint(`afterCommit:${script}`);
     if (reply.dispatch.length > 0) await this.dispatcher.dispatch(keys.shard, reply.dispatch, reply.now);
     if (reply.withdraw.length > 0) await this.dispatcher.withdraw(keys.shard, reply.withdraw);
     return reply;
   }
-}
 
-/** An entry of a history stream, as XRANGE/XREAD return it. */
-export type StreamEntry = [id: string, fields: string[]];
-
-/** A history stream entry (id `<eventId>-0`, fields t, ts, a) as a HistoryEvent. */
-export function historyEventFromStreamEntry([id, fields]: StreamEntry): HistoryEvent {
-  const values: Record<string, string> = {};
-  for (let i = 0; i < fields.length; i += 2) values[fields[i]!] = fields[i + 1]!;
-  return {
-    eventId: Number(id.slice(0, id.indexOf('-'))),
-    eventTime: new Date(Number(values['ts'])).toISOString(),
-    eventType: values['t'] as EventType,
-    attributes: JSON.parse(values['a'] ?? '{}'),
-  };
-}
-
-/**
- * A close notification (published on the namespace's `closed` channel): the run id, and the
- * close event itself when it is small (`<runId>|<eventId>|<ms>|<type>|<attributes>`).
- */
-export function parseClosedRunMessage(message: string): { runId: string; closeEvent?: HistoryEvent } {
-  const cuts: number[] = [];
-  for (let at = -1; cuts.length < 4; cuts.push(at)) {
-    at = message.indexOf('|', at + 1);
-    if (at < 0) return { runId: message };
+  /**
+   * A transition that must take effect: any reply but `Ok` or `Noop` becomes the typed error
+   * {@link throwOnReply} names (the run and the transition).
+   */
+  private async requiredTransition(script: string, ref: RunRef, args: Array<string | number>): Promise<RunReply> {
+    const reply = await this.transition(script, ref, args);
+    throwOnReply(reply.code, { ...ref, transition: script });
+    return reply;
   }
-  const [a, b, c, d] = cuts as [number, number, number, number];
-  return {
-    runId: message.slice(0, a),
-    closeEvent: {
-      eventId: Number(message.slice(a + 1, b)),
-      eventTime: new Date(Number(message.slice(b + 1, c))).toISOString(),
-      eventType: message.slice(c + 1, d) as EventType,
-      attributes: JSON.parse(message.slice(d + 1)),
-    },
-  };
-}
 
-interface RawActivityState {
-  id: string;
-  type: string;
-  tq: string;
-  att: number;
-  sch: number;
-  asch: number;
-  std: number;
-  s2c: number;
-  s2s: number;
-  stc: number;
-  hb: number;
-  lf?: string;
-  hbd?: string;
-  creq: number;
-}
+  /**
+   * Replica acknowledgement of every transition from now on (the client's `durability` option,
+   * see {@link DurabilityOption}); undefined turns it off.
+   */
+  requireReplicas(durability: Durability | undefined): void {
+    this.durability = durability;
+  }
 
-function parseActivityState(json: string): ActivityState {
-  const raw = JSON.parse(json) as RawActivityState;
-  return {
-    activityId: raw.id,
-    activityType: raw.type,
-    taskQueue: raw.tq,
-    attempt: raw.att,
-    scheduledTime: raw.sch,
-    attemptScheduledTime: raw.asch,
-    startedTime: raw.std,
-    scheduleToCloseTimeout: raw.s2c,
-    scheduleToStartTimeout: raw.s2s,
-    startToCloseTimeout: raw.stc,
-    heartbeatTimeout: raw.hb,
-    heartbeatDetails: raw.hbd ? (JSON.parse(raw.hbd) as Payload[]) : [],
-    lastFailure: raw.lf ? (JSON.parse(raw.lf) as Failure) : undefined,
-    cancelRequested: raw.creq > 0,
-  };
+  /** A script call followed by WAIT: its reply once enough replicas hold it, else ReplicationTimeoutError. */
+  private async replicated(script: string, ref: RunRef, keys: string[], args: Array<string | number>): Promise<unknown> {
+    const { replicas, timeout } = this.durability!;
+    const { reply, acknowledged } = await this.scripts.callAndWait(script, keys, args, replicas, timeout);
+    if (acknowledged < replicas) throw new ReplicationTimeoutError(ref.workflowId, ref.runId, script, replicas, acknowledged, timeout);
+    return reply;
+  }
 }

@@ -15,6 +15,10 @@
  * | `P:{ns:s}:wakes` | zset | times at which a wake-up job for the shard is armed |
  * | `P:{ns:s}:vis:all`, `:vis:open`, `:vis:closed` | zset | run ids by start time (visibility) |
  * | `P:{ns:s}:vis:type:<type>`, `:vis:tq:<taskQueue>` | zset | run ids of a workflow type, of a task queue |
+ * | `P:{ns:s}:workers` | hash | live workers (worker id -> liveness expiry, Redis ms), refreshed by each worker |
+ * | `P:{ns:s}:settings` | hash | the namespace settings the shard's scripts read (retention) |
+ * | `P:{ns:s}:sched:<scheduleId>` | hash | a schedule: definition, state, version (schedules.ts) |
+ * | `P:{ns:s}:scheds` | zset | the shard's schedule ids by create time |
  * | `P:{ns}:meta` | hash | namespace settings (shard count) |
  *
  * The hash tag `{ns:s}` puts everything one script touches in one slot (Redis Cluster) while the
@@ -54,6 +58,8 @@ export class NamespaceKeys {
       outbox: `${tag}:outbox`,
       deadlines: `${tag}:deadlines`,
       wakes: `${tag}:wakes`,
+      workers: `${tag}:workers`,
+      settings: `${tag}:settings`,
       allRuns: `${tag}:vis:all`,
       openRuns: `${tag}:vis:open`,
       closedRuns: `${tag}:vis:closed`,
@@ -68,21 +74,26 @@ export class NamespaceKeys {
     const shard = this.shardOf(workflowId);
     const shardKeys = this.shard(shard);
     const { tag } = shardKeys;
-    return {
-      ...shardKeys,
+    // Object.assign, not a spread: in Node 20 (V8 11.3) an object literal that spreads an object
+    // and then adds properties takes a slow path, 1-2 µs per property added (here 5-15 µs a call,
+    // once per transition; BENCHMARKS.md, Node CPU per task).
+    return Object.assign({}, shardKeys, {
       shard,
       state: `${tag}:run:${runId}`,
       history: `${tag}:hist:${runId}`,
       buffer: `${tag}:buf:${runId}`,
       workflowId: `${tag}:wid:${workflowId}`,
-    };
+    });
   }
 
   get meta(): string {
     return `${this.prefix}:{${this.namespace}}:meta`;
   }
 
-  /** Pub/sub channels: `<channelPrefix>:closed` (run ids), `<channelPrefix>:worker:<id>` (cancels). */
+  /**
+   * Pub/sub channels: `<channelPrefix>:closed` (run ids), `<channelPrefix>:worker:<id>` (cancels),
+   * `<channelPrefix>:replies:<clientId>` (query answers).
+   */
   get channelPrefix(): string {
     return `${this.prefix}:${this.namespace}`;
   }
@@ -91,8 +102,18 @@ export class NamespaceKeys {
     return `${this.channelPrefix}:closed`;
   }
 
+  /** Update stage changes, `<runId>|<updateId>` (lua/includes/updates.lua). */
+  get updatesChannel(): string {
+    return `${this.channelPrefix}:updates`;
+  }
+
   workerChannel(workerId: string): string {
     return `${this.channelPrefix}:worker:${workerId}`;
+  }
+
+  /** Where workers publish the answers to a client's queries: `<channelPrefix>:replies:<clientId>`. */
+  replyChannel(clientId: string): string {
+    return `${this.channelPrefix}:replies:${clientId}`;
   }
 
   /** BullMQ prefix of a task queue's workflow and activity queues. */
@@ -103,6 +124,14 @@ export class NamespaceKeys {
   /** BullMQ prefix of a worker's sticky workflow-task queue. */
   stickyPrefix(workerId: string): string {
     return `${this.prefix}:{${this.namespace}:sticky:${workerId}}`;
+  }
+
+  /**
+   * BullMQ prefix of the namespace's system queue: messages from one run to another (which usually
+   * lives on another shard, and Cluster node), delivered by any worker of the namespace.
+   */
+  get systemPrefix(): string {
+    return `${this.prefix}:{${this.namespace}:system}`;
   }
 
   /** BullMQ prefix of the namespace's wake-up (timer) queue. */
@@ -122,6 +151,10 @@ export interface ShardKeys {
   outbox: string;
   deadlines: string;
   wakes: string;
+  /** Live workers: worker id -> liveness expiry (Redis ms). Lua builds it as `K_TAG .. ':workers'`. */
+  workers: string;
+  /** Namespace settings the shard's scripts read. Lua builds it as `K_TAG .. ':settings'`. */
+  settings: string;
   allRuns: string;
   openRuns: string;
   closedRuns: string;
@@ -164,4 +197,8 @@ export const QueueNames = {
   workflow: 'workflow',
   activity: 'activity',
   timers: 'timers',
+  /** Queries: one under each task queue's prefix (any worker of it), one under each worker's sticky prefix. */
+  query: 'query',
+  /** Messages between runs (signal or cancel another workflow), under the namespace's system prefix. */
+  messages: 'messages',
 } as const;

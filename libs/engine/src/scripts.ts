@@ -118,6 +118,12 @@ const isFunctionNotFound = (error: unknown) => /^ERR Function not found/i.test(e
 /** A Redis older than 7 (or one that disabled FCALL or FUNCTION) has no Redis Functions. */
 const isUnknownCommand = (error: unknown) => /unknown command/i.test(errorMessage(error));
 
+/** A reply saying the script ran nowhere because its slot is served elsewhere or not at all. */
+const isRedirection = (error: unknown) => /^(MOVED|ASK|TRYAGAIN|CLUSTERDOWN) /.test(errorMessage(error));
+/** As ioredis retries a redirected command: 16 times, 100 ms apart. */
+const MAX_REDIRECTIONS = 16;
+const REDIRECTION_DELAY_MS = 100;
+
 /** Loads the library at most this many times for one call, however often Redis loses it meanwhile. */
 const MAX_LOADS_PER_CALL = 3;
 
@@ -167,6 +173,64 @@ export class ScriptRunner {
     return script.call(this.redis, ...keys, ...args);
   }
 
+  /**
+   * Runs a script, then `WAIT replicas timeoutMs` right behind it in one pipeline: on a single
+   * Redis the same connection, on a cluster the connection of the node that serves the script's
+   * slot (a pipeline goes to one node; WAIT has no key of its own), so the WAIT covers the script's
+   * writes. Resolves the script's reply and how many replicas confirmed it. In eval mode the script
+   * goes as EVALSHA, and as EVAL when that node's script cache lacks it: ioredis' own NOSCRIPT
+   * retry would resend it outside the pipeline, after the WAIT.
+   */
+  async callAndWait(
+    name: string,
+    keys: string[],
+    args: Array<string | number>,
+    replicas: number,
+    timeoutMs: number,
+  ): Promise<{ reply: unknown; acknowledged: number }> {
+    let sendSource = false;
+    let redirections = 0;
+    for (let loads = 0; ; ) {
+      // Lower-case names: ioredis finds a command's keys, and so a cluster pipeline's node, by them.
+      const pipeline = this.redis.pipeline();
+      if (!this.useEval) {
+        pipeline.call('fcall', scriptLibrary().functionName(name), keys.length, ...keys, ...args);
+      } else {
+        const script = scriptSources().find((source) => source.name === name);
+        if (!script) throw new Error(`Unknown Lua script ${name}`);
+        if (sendSource) pipeline.call('eval', script.lua, keys.length, ...keys, ...args);
+        else pipeline.call('evalsha', scriptSha(script), keys.length, ...keys, ...args);
+      }
+      pipeline.call('wait', replicas, timeoutMs);
+      const [[scriptError, reply], [waitError, acknowledged]] = (await pipeline.exec()) as Array<[Error | null, unknown]> as [
+        [Error | null, unknown],
+        [Error | null, unknown],
+      ];
+      if (scriptError && isRedirection(scriptError) && this.redis instanceof Cluster && redirections < MAX_REDIRECTIONS) {
+        // The slot moved (a failover, a resharding) and nothing ran; ioredis retries a pipeline
+        // only when all its replies failed alike, and WAIT's did not: route again and resend.
+        redirections++;
+        this.redis.refreshSlotsCache();
+        await new Promise((resolve) => setTimeout(resolve, REDIRECTION_DELAY_MS));
+        continue;
+      }
+      if (scriptError) {
+        if (this.useEval) {
+          if (sendSource || !/NOSCRIPT/.test(scriptError.message)) throw scriptError;
+          sendSource = true;
+        } else if (isFunctionNotFound(scriptError) && loads < MAX_LOADS_PER_CALL) {
+          loads++;
+          await this.load().catch((error: unknown) => this.fallBackOrThrow(error));
+        } else {
+          this.fallBackOrThrow(scriptError);
+        }
+        continue;
+      }
+      if (waitError) throw waitError;
+      return { reply, acknowledged: Number(acknowledged) };
+    }
+  }
+
   /** Switches to EVALSHA when `error` says Redis has no Redis Functions (and no mode was fixed); else throws it. */
   private fallBackOrThrow(error: unknown): void {
     if (this.mode !== undefined || !isUnknownCommand(error)) throw error;
@@ -192,7 +256,16 @@ export class ScriptRunner {
   }
 }
 
-/** Reply codes of the run scripts (`includes/run.lua`). */
+const shas = new WeakMap<ScriptSource, string>();
+
+/** The SHA1 of a script's EVAL chunk (its EVALSHA name). */
+function scriptSha(script: ScriptSource): string {
+  let sha = shas.get(script);
+  if (!sha) shas.set(script, (sha = createHash('sha1').update(script.lua).digest('hex')));
+  return sha;
+}
+
+/** Reply codes of the run scripts (`includes/state.lua`). */
 export enum ReplyCode {
   Ok = 1,
   Noop = 0,
@@ -202,6 +275,8 @@ export enum ReplyCode {
   AlreadyStarted = -4,
   UnhandledCommand = -5,
   Early = -6,
+  /** A workflow task completion named a command type `completeWorkflowTask` does not accept (extra: that type); nothing was written. */
+  UnknownCommand = -7,
 }
 
 /** What every run script returns: `{ code, now, dispatch, withdraw, ...extra }`. */

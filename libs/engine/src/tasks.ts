@@ -6,7 +6,7 @@ import type { NamespaceKeys } from './keys';
  * id last because it may contain '|') and as BullMQ jobs carry them. Job ids are deterministic, so
  * dispatching the same task twice (a sweep after a crash) adds one job.
  */
-export type Task = WorkflowTask | ActivityTask | WakeTask;
+export type Task = WorkflowTask | ActivityTask | WakeTask | MessageTask;
 
 export interface WorkflowTask {
   kind: 'workflow';
@@ -30,6 +30,24 @@ export interface WakeTask {
   kind: 'wake';
   shard: number;
   at: number;
+}
+
+/**
+ * A message from one run to another (a signal or a cancellation request for another workflow):
+ * the sender's command event `initiatedEventId` says what and to whom.
+ */
+export interface MessageTask {
+  kind: 'message';
+  runId: string;
+  initiatedEventId: number;
+  workflowId: string;
+}
+
+/** BullMQ job data of a message between runs: the sender and its initiating event. */
+export interface MessageJobData {
+  runId: string;
+  workflowId: string;
+  initiatedEventId: number;
 }
 
 /** BullMQ job data of a workflow task. */
@@ -83,6 +101,10 @@ export function parseTask(member: string, shard: number): Task {
     }
     case 'wake':
       return { kind: 'wake', shard, at: Number(member.slice(5)) };
+    case 'msg': {
+      const [, runId, id, workflowId] = splitFields(member, 4) as [string, string, string, string];
+      return { kind: 'message', runId, initiatedEventId: Number(id), workflowId };
+    }
     default:
       throw new Error(`Unknown task descriptor: ${member}`);
   }
@@ -93,7 +115,7 @@ export interface JobSpec {
   queueName: string;
   jobName: string;
   jobId: string;
-  data: WorkflowTaskJobData | ActivityTaskJobData | WakeJobData;
+  data: WorkflowTaskJobData | ActivityTaskJobData | WakeJobData | MessageJobData;
 }
 
 export function jobSpec(keys: NamespaceKeys, task: Task): JobSpec {
@@ -119,6 +141,14 @@ export function jobSpec(keys: NamespaceKeys, task: Task): JobSpec {
           attempt: task.attempt,
           taskQueue: task.taskQueue,
         },
+      };
+    case 'message':
+      return {
+        prefix: keys.systemPrefix,
+        queueName: QueueNames.messages,
+        jobName: 'message',
+        jobId: `m.${task.runId}.${task.initiatedEventId}`,
+        data: { runId: task.runId, workflowId: task.workflowId, initiatedEventId: task.initiatedEventId },
       };
     case 'wake':
       return {

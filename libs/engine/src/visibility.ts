@@ -3,7 +3,7 @@ import type { NamespaceKeys, ShardKeys } from './keys';
 
 /** Which runs to list or count; every field narrows the selection. */
 export interface RunFilter {
-  /** Execution status: RUNNING, COMPLETED, FAILED, CANCELED, TERMINATED, TIMED_OUT. */
+  /** Execution status: RUNNING, COMPLETED, FAILED, CANCELED, TERMINATED, TIMED_OUT, CONTINUED_AS_NEW. */
   status?: string;
   workflowType?: string;
   taskQueue?: string;

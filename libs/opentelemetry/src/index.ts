@@ -1,6 +1,7 @@
 /**
  * `@durabull/opentelemetry`: OpenTelemetry trace propagation from client to workflow to activity,
- * as interceptors built on `@opentelemetry/api` (a peer dependency).
+ * as interceptors, and a worker metrics meter (`metrics: { meter: new OpenTelemetryMeter() }`),
+ * built on `@opentelemetry/api` (a peer dependency).
  *
  * ```ts
  * const otel = new OpenTelemetryInterceptors();
@@ -17,3 +18,4 @@
  */
 export { OpenTelemetryInterceptors, SpanAttributes, TRACE_HEADER } from './opentelemetry';
 export type { OpenTelemetryInterceptorsOptions } from './opentelemetry';
+export { OpenTelemetryMeter } from './meter';

@@ -3,7 +3,18 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { OpenTelemetryInterceptors, TRACE_HEADER } from '@durabull/opentelemetry';
-import type { ActivityExecuteInput, ActivityHandle, ActivityInfo, ActivityScheduleInput, Payload, WorkflowStartInput } from '@durabull/sdk';
+import { CompleteAsyncError } from '@durabull/sdk';
+import type {
+  ActivityExecuteInput,
+  ActivityHandle,
+  ActivityInfo,
+  ActivityScheduleInput,
+  ChildWorkflowHandle,
+  ChildWorkflowStartInput,
+  ContinueAsNewInput,
+  Payload,
+  WorkflowStartInput,
+} from '@durabull/sdk';
 
 const exporter = new InMemorySpanExporter();
 const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
@@ -67,6 +78,31 @@ describe('OpenTelemetryInterceptors', () => {
     expect(exporter.getFinishedSpans()).toEqual([]);
   });
 
+  it('workflow: carries the start header to local activities, children and the next run of a continue-as-new', async () => {
+    const carried = json({ traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' });
+    const workflowHeaders = { [TRACE_HEADER]: carried };
+    const expected = { other: json('x'), [TRACE_HEADER]: carried };
+    const seen: Array<Record<string, Payload>> = [];
+
+    const local: ActivityScheduleInput = { activityType: 'a', args: [], headers: { other: json('x') }, workflowHeaders };
+    const activityHandle = {} as ActivityHandle<unknown>;
+    expect(otel.workflow.scheduleLocalActivity!(local, (input) => (seen.push(input.headers), activityHandle))).toBe(activityHandle);
+
+    const child: ChildWorkflowStartInput = { workflowType: 'C', args: [], options: {}, headers: { other: json('x') }, workflowHeaders };
+    const childHandle = {} as ChildWorkflowHandle<unknown>;
+    await expect(otel.workflow.startChildWorkflow!(child, async (input) => (seen.push(input.headers), childHandle))).resolves.toBe(childHandle);
+
+    const next: ContinueAsNewInput = { workflowType: 'W', args: [], options: {}, headers: { other: json('x') }, workflowHeaders };
+    const continued = (input: ContinueAsNewInput): never => {
+      seen.push(input.headers);
+      throw new Error('continued as new');
+    };
+    expect(() => otel.workflow.continueAsNew!(next, continued)).toThrow('continued as new');
+
+    expect(seen).toEqual([expected, expected, expected]);
+    expect(exporter.getFinishedSpans()).toEqual([]);
+  });
+
   it('activity: runs in a RunActivity span, child of the header context, active while it runs', async () => {
     const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
     const input: ActivityExecuteInput = { info, args: [], headers: { [TRACE_HEADER]: json({ traceparent }) } };
@@ -77,6 +113,14 @@ describe('OpenTelemetryInterceptors', () => {
     expect(run!.parentSpanContext?.spanId).toBe('b7ad6b7169203331');
     expect(active).toBe(run!.spanContext().spanId);
     expect(run!.attributes['durabull.attempt']).toBe(2);
+  });
+
+  it('activity: raiseCompleteAsync() ends the span without an error (the activity completes later)', async () => {
+    const completeAsync = new CompleteAsyncError();
+    await expect(otel.activity.execute!({ info, args: [], headers: {} }, () => Promise.reject(completeAsync))).rejects.toBe(completeAsync);
+    const [run] = exporter.getFinishedSpans();
+    expect(run!.status).toEqual({ code: SpanStatusCode.UNSET });
+    expect(run!.events).toEqual([]);
   });
 
   it('activity: without (or with a malformed) header, starts a new trace', async () => {

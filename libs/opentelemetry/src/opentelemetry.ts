@@ -1,10 +1,9 @@
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, propagation, trace } from '@opentelemetry/api';
 import type { Context, Span, Tracer } from '@opentelemetry/api';
+import { CompleteAsyncError } from '@durabull/sdk';
 import type {
   ActivityExecuteInput,
-  ActivityHandle,
   ActivityInterceptor,
-  ActivityScheduleInput,
   ClientInterceptor,
   Headers,
   Payload,
@@ -46,8 +45,9 @@ export const SpanAttributes = {
  * - `client` (`Client.connect({ interceptors: [otel.client] })`) starts a `StartWorkflow:<type>`
  *   span, a child of the active context, and puts its context in the start's headers;
  * - `workflow` (worker option `interceptors.workflow`) carries that context from the workflow's
- *   start headers to each activity it schedules; it creates no spans, since workflow code is
- *   replayed and must stay deterministic;
+ *   start headers to each activity and local activity it schedules, each child it starts (whose
+ *   start headers then hold it) and the next run of a continue-as-new; it creates no spans, since
+ *   workflow code is replayed and must stay deterministic;
  * - `activity` (worker option `interceptors.activity`) runs each attempt inside a
  *   `RunActivity:<type>` span whose parent is the context in the activity's headers; a failed
  *   attempt's span records the exception and has status ERROR.
@@ -88,11 +88,10 @@ export class OpenTelemetryInterceptors {
     };
 
     this.workflow = {
-      scheduleActivity(input: ActivityScheduleInput, next: (input: ActivityScheduleInput) => ActivityHandle<unknown>): ActivityHandle<unknown> {
-        const carried = input.workflowHeaders[TRACE_HEADER];
-        if (!carried || input.headers[TRACE_HEADER]) return next(input);
-        return next({ ...input, headers: { ...input.headers, [TRACE_HEADER]: carried } });
-      },
+      scheduleActivity: carryTraceHeader,
+      scheduleLocalActivity: carryTraceHeader,
+      startChildWorkflow: carryTraceHeader,
+      continueAsNew: carryTraceHeader,
     };
 
     this.activity = {
@@ -115,10 +114,21 @@ export class OpenTelemetryInterceptors {
           },
           parent,
         );
-        return traced(span, trace.setSpan(parent, span), () => next(input));
+        // raiseCompleteAsync() ends the function, not the activity: not an error of the span.
+        return traced(span, trace.setSpan(parent, span), () => next(input), (error) => error instanceof CompleteAsyncError);
       },
     };
   }
+}
+
+/**
+ * A workflow interceptor's hook: the command carries the workflow's trace context, unless its
+ * headers hold one already.
+ */
+function carryTraceHeader<I extends { headers: Headers; workflowHeaders: Readonly<Headers> }, O>(input: I, next: (input: I) => O): O {
+  const carried = input.workflowHeaders[TRACE_HEADER];
+  if (!carried || input.headers[TRACE_HEADER]) return next(input);
+  return next({ ...input, headers: { ...input.headers, [TRACE_HEADER]: carried } });
 }
 
 /** The headers with the trace context of `ctx` in {@link TRACE_HEADER} (unchanged when there is none). */
@@ -140,11 +150,15 @@ function carrierOf(payload: Payload | undefined): Record<string, string> {
   return carrier;
 }
 
-/** Runs `fn` with `ctx` active, ending `span` after it; a failure is recorded on the span. */
-async function traced<T>(span: Span, ctx: Context, fn: () => Promise<T>): Promise<T> {
+/**
+ * Runs `fn` with `ctx` active, ending `span` after it; a failure is recorded on the span, unless
+ * `expected` says it is not one.
+ */
+async function traced<T>(span: Span, ctx: Context, fn: () => Promise<T>, expected?: (error: unknown) => boolean): Promise<T> {
   try {
     return await context.with(ctx, fn);
   } catch (error) {
+    if (expected?.(error)) throw error;
     if (error instanceof Error) span.recordException(error);
     else span.recordException(String(error));
     span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });

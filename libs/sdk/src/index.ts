@@ -33,15 +33,55 @@ export { activity, workflow };
 
 export { Activity, defineActivity } from './definitions/activity';
 export type { ActivityDecoratorOptions, ActivityDefinition } from './definitions/activity';
-export { WorkflowDefn, WorkflowRun, registerWorkflow } from './definitions/workflow';
-export type { WorkflowDefinition, WorkflowDefnOptions, WorkflowRunOptions } from './definitions/workflow';
+export { WorkflowDefn, WorkflowQuery, WorkflowRun, WorkflowSignal, WorkflowUpdate, registerWorkflow } from './definitions/workflow';
+export type {
+  MessageHandlerDefinition,
+  MessageKind,
+  WorkflowArgs,
+  WorkflowClass,
+  WorkflowDefinition,
+  WorkflowDefnOptions,
+  WorkflowMessageOptions,
+  WorkflowResult,
+  WorkflowRunOptions,
+  WorkflowUpdateOptions,
+} from './definitions/workflow';
 
-export type { ActivityHandle } from './workflow/api';
+export type { ActivityHandle, ExternalWorkflowHandle } from './workflow/api';
+export type { ChildWorkflowHandle, ChildWorkflowOptions, ChildWorkflowOptionsWithArgs } from './workflow/children';
 export type { ActivityOptions, ActivityOptionsWithArgs } from './workflow/activity-options';
+export type { LocalActivityOptions, LocalActivityOptionsWithArgs } from './workflow/local-activities';
 export type { WorkflowInfo } from './workflow/runtime';
+export { ContinueAsNewError } from './workflow/continue-as-new';
+export type { ContinueAsNewOptions } from './workflow/continue-as-new';
+export { CompleteAsyncError } from './activity/context';
 export type { ActivityInfo, CancellationReason } from './activity/context';
 
-export { Client, WorkflowHandle } from './client/client';
+export { Client } from './client/client';
+export { WorkflowHandle } from './client/handle';
+export type { PendingActivityInfo, PendingChildWorkflowInfo, PendingWorkflowTaskInfo, WorkflowExecutionDetails } from './client/describe';
+export { AsyncActivityHandle } from './client/async-activity-handle';
+export { WorkflowUpdateHandle } from './client/update-handle';
+export {
+  ScheduleAlreadyRunning,
+  ScheduleAlreadyRunning as ScheduleAlreadyRunningError,
+  ScheduleHandle,
+  ScheduleNotFoundError,
+  ScheduleOverlapPolicy,
+} from './client/schedules';
+export type {
+  ScheduleActionOptions,
+  ScheduleActionResult,
+  ScheduleBackfill,
+  ScheduleDescription,
+  ScheduleOptions,
+  SchedulePolicies,
+  ScheduleSpec,
+  ScheduleStateOptions,
+  ScheduleSummary,
+} from './client/schedules';
+export type { ExecuteUpdateOptions, StartUpdateOptions } from './client/update-handle';
+export type { AsyncActivityId } from './client/async-activity-handle';
 export type {
   ClientOptions,
   DataConverter,
@@ -49,9 +89,9 @@ export type {
   StartWorkflowOptionsWithArgs,
   WorkflowExecutionDescription,
   WorkflowListFilter,
-} from './client/client';
+} from './client/options';
 export { Worker } from './worker/worker';
-export type { WorkerOptions } from './worker/worker';
+export type { WorkerOptions } from './worker/options';
 export { Replayer } from './worker/replayer';
 export type { ReplayResult, ReplayerOptions, WorkflowHistory } from './worker/replayer';
 export { ConsoleLogger } from './logger';
@@ -59,15 +99,23 @@ export type { LogLevel, Logger } from './logger';
 export { Counter, DEFAULT_LATENCY_BUCKETS, Gauge, Histogram, MetricsRegistry, PROMETHEUS_CONTENT_TYPE } from './observability/metrics';
 export type { AnyMetric, HistogramSnapshot, Labels } from './observability/metrics';
 export { WorkerMetricNames } from './observability/worker-metrics';
-export type { WorkerMetricsOptions } from './worker/worker';
+export { PromClientMeter } from './observability/prom-client-meter';
+export type { PromClientModule, PromClientRegistry } from './observability/prom-client-meter';
+export type { MeterCounter, MeterGauge, MeterHistogram, MetricMeter } from './observability/meter';
+export { PrometheusServer } from './observability/prometheus-server';
+export type { WorkerMetricsOptions } from './worker/options';
 export type {
   ActivityExecuteInput,
   ActivityInterceptor,
   ActivityScheduleInput,
+  ChildWorkflowStartInput,
   ClientInterceptor,
+  ContinueAsNewInput,
+  ExternalWorkflowSignalInput,
   Headers,
   WorkerInterceptors,
   WorkflowInterceptor,
+  WorkflowSignalInput,
   WorkflowStartInput,
 } from './interceptors';
 
@@ -75,16 +123,26 @@ export {
   ACTIVITY_CLOSE_EVENT_TYPES,
   ActivityCancellationType,
   ActivityError,
+  ActivityNotFoundError,
   AesGcmEncryptionCodec,
   ApplicationError,
+  AsyncActivityCancelledError,
   CancelledError,
+  ChildWorkflowCancellationType,
+  ChildWorkflowError,
+  ContinueAsNewInitiator,
   DurabullError,
   EventType,
+  ExternalWorkflowExecutionFailedCause,
+  FailureError,
+  PendingActivityState,
+  ParentClosePolicy,
   IllegalStateError,
   NondeterminismError,
   PayloadConverter,
   PayloadSizeError,
   RedisConnectionError,
+  ReplicationTimeoutError,
   RetryState,
   ServerError,
   TerminatedError,
@@ -94,12 +152,19 @@ export {
   WorkflowAlreadyStartedError,
   WorkflowExecutionStatus,
   WorkflowFailureError,
+  WorkflowIdConflictPolicy,
+  WorkflowIdReusePolicy,
   WorkflowNotFoundError,
+  WorkflowQueryFailedError,
+  WorkflowQueryFailedReason,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateStage,
   formatHistoryTable,
   isCancellation,
 } from '@durabull/common';
 export type {
   ActivityErrorOptions,
+  ChildWorkflowErrorOptions,
   AesGcmEncryptionCodecOptions,
   ApplicationErrorOptions,
   Duration,
@@ -111,4 +176,5 @@ export type {
   RetryPolicy,
   TimeoutErrorOptions,
 } from '@durabull/common';
-export type { RedisConnectionOption } from '@durabull/engine';
+export type { DurabilityOption, RedisConnectionOption, TaskQueuePoller } from '@durabull/engine';
+export { NamespaceNotFoundError } from '@durabull/engine';

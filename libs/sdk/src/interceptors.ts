@@ -1,17 +1,17 @@
-// Interceptors: hooks around starting a workflow (client), scheduling an activity (workflow code)
-// and running an activity (worker), with headers that travel in history alongside the input, as
-// Temporal's do. OpenTelemetry trace propagation (`@durabull/opentelemetry`) is built on them.
+// Interceptors: hooks around starting and signalling a workflow (client), the commands of workflow
+// code (scheduling an activity or a local activity, starting a child, continuing as new,
+// signalling another run) and running an activity (worker), with headers that travel in history
+// alongside the input, as Temporal's do. OpenTelemetry trace propagation
+// (`@durabull/opentelemetry`) is built on them.
 
-import type { Payload } from '@durabull/common';
 import type { ActivityInfo } from './activity/context';
-import type { ActivityHandle } from './workflow/api';
+import type { Headers } from './headers';
+import type { ChildWorkflowHandle, ChildWorkflowOptions } from './workflow/children';
+import type { ContinueAsNewOptions } from './workflow/continue-as-new';
+import type { ActivityHandle } from './workflow/types';
 
-/**
- * Headers: named payloads that travel with a workflow start (`WorkflowExecutionStarted`
- * attribute `header.fields`) and with each activity (`ActivityTaskScheduled` attribute
- * `header.fields`). They are written as given: payload codecs do not apply to them.
- */
-export type Headers = Record<string, Payload>;
+export { headerAttribute, headersOf } from './headers';
+export type { Headers } from './headers';
 
 /** What a {@link ClientInterceptor} sees of a workflow start. */
 export interface WorkflowStartInput {
@@ -24,33 +24,104 @@ export interface WorkflowStartInput {
   headers: Headers;
 }
 
+/** What a {@link ClientInterceptor} sees of a signal being sent. */
+export interface WorkflowSignalInput {
+  readonly workflowId: string;
+  /** The run the handle names; undefined for the workflow id's current run. */
+  readonly runId: string | undefined;
+  readonly signalName: string;
+  /** The signal's arguments. */
+  readonly args: readonly unknown[];
+  /** Headers to record in `WorkflowExecutionSignaled`; add fields to propagate context. */
+  headers: Headers;
+}
+
 /** Client-side hooks; pass them as `Client.connect({ interceptors })`. */
 export interface ClientInterceptor {
   /**
    * Wraps `startWorkflow` (and `executeWorkflow`): call `next(input)` to start the run; it
-   * resolves to the run id.
+   * resolves to the run id. A signal-with-start records these headers on its start signal too.
    */
   startWorkflow?(input: WorkflowStartInput, next: (input: WorkflowStartInput) => Promise<string>): Promise<string>;
+  /** Wraps `handle.signal`: call `next(input)` to send the signal. */
+  signalWorkflow?(input: WorkflowSignalInput, next: (input: WorkflowSignalInput) => Promise<void>): Promise<void>;
 }
 
-/** What a {@link WorkflowInterceptor} sees of an activity being scheduled. */
+/** What a {@link WorkflowInterceptor} sees of an activity, or a local activity, being scheduled. */
 export interface ActivityScheduleInput {
   readonly activityType: string;
   /** The activity's arguments. */
   readonly args: readonly unknown[];
   /**
-   * Headers to record in `ActivityTaskScheduled`. They start as a copy of the workflow's start
-   * headers, so context a client put there reaches every activity without any interceptor.
+   * Headers to record in `ActivityTaskScheduled` (a local activity's go to the activity
+   * interceptors' `execute` input in the worker, without being recorded). They start as a copy
+   * of the workflow's start headers, so context a client put there reaches every activity
+   * without any interceptor.
    */
   headers: Headers;
   /** The workflow's start headers (`WorkflowExecutionStarted`'s `header.fields`). */
   readonly workflowHeaders: Readonly<Headers>;
 }
 
+/** What a {@link WorkflowInterceptor} sees of a child workflow being started. */
+export interface ChildWorkflowStartInput {
+  readonly workflowType: string;
+  /** The child's arguments. */
+  readonly args: readonly unknown[];
+  /** The child's options, as given (without `args`). */
+  readonly options: Readonly<ChildWorkflowOptions>;
+  /**
+   * Headers to record in `StartChildWorkflowExecutionInitiated`, which become the child's start
+   * headers (its `WorkflowExecutionStarted`'s `header.fields`). They start as a copy of the
+   * workflow's start headers.
+   */
+  headers: Headers;
+  /** The workflow's start headers. */
+  readonly workflowHeaders: Readonly<Headers>;
+}
+
+/** What a {@link WorkflowInterceptor} sees of a continue-as-new. */
+export interface ContinueAsNewInput {
+  /** The next run's workflow type. */
+  readonly workflowType: string;
+  /** The next run's arguments. */
+  readonly args: readonly unknown[];
+  /** What the next run changes (`makeContinueAsNewFunction`'s options; empty for `continueAsNew`). */
+  readonly options: Readonly<ContinueAsNewOptions>;
+  /**
+   * Headers of the next run's `WorkflowExecutionStarted` (recorded in
+   * `WorkflowExecutionContinuedAsNew` too). They start empty: as in Temporal, a run's headers
+   * are not carried over unless an interceptor copies them from `workflowHeaders`.
+   */
+  headers: Headers;
+  /** The workflow's start headers. */
+  readonly workflowHeaders: Readonly<Headers>;
+}
+
+/** What a {@link WorkflowInterceptor} sees of a signal to another run. */
+export interface ExternalWorkflowSignalInput {
+  readonly workflowId: string;
+  /** The run the handle names; undefined for the workflow id's current run. */
+  readonly runId: string | undefined;
+  readonly signalName: string;
+  /** The signal's arguments. */
+  readonly args: readonly unknown[];
+  /** Whether the signal goes through a child's handle (the events' `childWorkflowOnly`). */
+  readonly childWorkflowOnly: boolean;
+  /**
+   * Headers to record in `SignalExternalWorkflowExecutionInitiated` and in the other run's
+   * `WorkflowExecutionSignaled`. They start empty, as a client's signal headers do.
+   */
+  headers: Headers;
+  /** The workflow's start headers. */
+  readonly workflowHeaders: Readonly<Headers>;
+}
+
 /**
- * Hooks inside workflow code; pass them as the worker option `interceptors.workflow`. They run
- * as workflow code does, on every replay too, so they must be deterministic: no I/O, no clock,
- * no randomness, no spans.
+ * Hooks inside workflow code (Temporal's outbound workflow interceptors); pass them as the worker
+ * option `interceptors.workflow`. They run as workflow code does, on every replay too, so they
+ * must be deterministic: no I/O, no clock, no randomness, no spans. Replay does not compare the
+ * headers they set.
  */
 export interface WorkflowInterceptor {
   /**
@@ -58,7 +129,40 @@ export interface WorkflowInterceptor {
    * schedule the activity and return its handle.
    */
   scheduleActivity?(input: ActivityScheduleInput, next: (input: ActivityScheduleInput) => ActivityHandle<unknown>): ActivityHandle<unknown>;
+  /**
+   * Wraps `workflow.startLocalActivity` (and `executeLocalActivity`): call `next(input)`
+   * synchronously to schedule the local activity and return its handle.
+   */
+  scheduleLocalActivity?(input: ActivityScheduleInput, next: (input: ActivityScheduleInput) => ActivityHandle<unknown>): ActivityHandle<unknown>;
+  /**
+   * Wraps `workflow.startChildWorkflow` (and `executeChildWorkflow`): call `next(input)` to
+   * record the child's start; it resolves to the child's handle once the child has started.
+   */
+  startChildWorkflow?(
+    input: ChildWorkflowStartInput,
+    next: (input: ChildWorkflowStartInput) => Promise<ChildWorkflowHandle<unknown>>,
+  ): Promise<ChildWorkflowHandle<unknown>>;
+  /**
+   * Wraps `workflow.continueAsNew` and the functions of `makeContinueAsNewFunction`: call
+   * `next(input)`, which throws the `ContinueAsNewError` that ends the run (let it through).
+   */
+  continueAsNew?(input: ContinueAsNewInput, next: (input: ContinueAsNewInput) => never): never;
+  /**
+   * Wraps the `signal` of an external workflow handle (`workflow.getExternalWorkflowHandle`) and
+   * of a child's handle: call `next(input)` to record the signal; it resolves once the other run
+   * recorded it.
+   */
+  signalExternalWorkflow?(input: ExternalWorkflowSignalInput, next: (input: ExternalWorkflowSignalInput) => Promise<void>): Promise<void>;
 }
+
+/** The hooks of {@link WorkflowInterceptor}, as the worker checks them. */
+export const WORKFLOW_INTERCEPTOR_HOOKS = [
+  'scheduleActivity',
+  'scheduleLocalActivity',
+  'startChildWorkflow',
+  'continueAsNew',
+  'signalExternalWorkflow',
+] as const satisfies ReadonlyArray<keyof WorkflowInterceptor>;
 
 /** What an {@link ActivityInterceptor} sees of an activity attempt about to run. */
 export interface ActivityExecuteInput {
@@ -82,8 +186,9 @@ export interface ActivityInterceptor {
 /** The interceptors of a worker (the worker option `interceptors`). */
 export interface WorkerInterceptors {
   /**
-   * Hooks around scheduling activities, inside workflow code (deterministic). The first wraps
-   * the others. @default none
+   * Hooks around the commands of workflow code (activities, local activities, children,
+   * continue-as-new, signals to other runs), inside it (deterministic). The first wraps the
+   * others. @default none
    */
   workflow?: WorkflowInterceptor[];
   /** Hooks around running activities. The first wraps the others. @default none */
@@ -108,17 +213,6 @@ export function composeInterceptors<I, O>(
     next = (input: I) => hook.call(interceptor, input, inner);
   }
   return next;
-}
-
-/** The `header` attribute of an event: only written when there are fields. */
-export function headerAttribute(headers: Headers): { fields: Headers } | undefined {
-  return Object.keys(headers).length > 0 ? { fields: headers } : undefined;
-}
-
-/** The header fields of an event's attributes (an empty object when it has none). */
-export function headersOf(attributes: Record<string, unknown>): Headers {
-  const header = attributes['header'] as { fields?: Headers } | undefined;
-  return { ...(header?.fields ?? {}) };
 }
 
 /** Checks a list of interceptors given as an option. */

@@ -64,6 +64,8 @@ describe('ActivityEnvironment', () => {
       startToCloseTimeout: undefined,
       heartbeatTimeout: undefined,
       heartbeatDetails: [],
+      taskToken: 'test-task-token',
+      isLocal: false,
     });
     expect(info.startedTime.getTime()).toBeGreaterThanOrEqual(before);
     expect(info.startedTime.getTime()).toBeLessThanOrEqual(Date.now());

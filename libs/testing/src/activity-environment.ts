@@ -8,7 +8,9 @@ export interface ActivityEnvironmentOptions {
    * What `activity.info()` returns, over the defaults: activityId `'1'`, activityType `'test'`,
    * attempt 1, taskQueue `'test'`, workflowId `'test-workflow'`, workflowRunId `'test-run'`,
    * workflowType `'TestWorkflow'`, namespace `'default'`, the three times set to when the
-   * environment was created, no timeouts and no heartbeat details.
+   * environment was created, no timeouts, no heartbeat details and taskToken `'test-task-token'`
+   * (an activity that calls `activity.raiseCompleteAsync()` makes {@link ActivityEnvironment.run}
+   * reject with a `CompleteAsyncError`).
    * @default the defaults above
    */
   info?: Partial<ActivityInfo>;
@@ -74,6 +76,8 @@ export class ActivityEnvironment {
       startToCloseTimeout: undefined,
       heartbeatTimeout: undefined,
       heartbeatDetails: [],
+      taskToken: 'test-task-token',
+      isLocal: false,
       ...options.info,
     };
     const onHeartbeat = options.onHeartbeat;

@@ -1,7 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { Client, Worker } from '@durabull/sdk';
-import type { ClientOptions, WorkerOptions } from '@durabull/sdk';
+import type { ClientOptions, Duration, WorkerOptions } from '@durabull/sdk';
+import { QueueNames, advanceClock, namespaceTime, nextDueTime, toMilliseconds } from '@durabull/sdk/internal';
 import { describeRedisFromEnvironment, redisFromEnvironment } from './redis-from-environment';
+
+/** How often a time-skipping environment checks whether its workers are idle (ms). */
+const TIME_SKIP_POLL_MS = 10;
 
 /** Options of {@link TestEnvironment.create}. */
 export interface TestEnvironmentOptions extends Omit<ClientOptions, 'namespace'> {
@@ -18,11 +22,88 @@ export interface TestEnvironmentOptions extends Omit<ClientOptions, 'namespace'>
 export class TestEnvironment {
   private readonly workers: Worker[] = [];
   private readonly clients: Client[] = [];
+  /** The time-skipping loop, while it runs. */
+  private skipping?: NodeJS.Timeout;
+  private idleRounds = 0;
+  private skipInFlight = false;
 
   private constructor(
     readonly client: Client,
     private readonly options: TestEnvironmentOptions & { namespace: string },
   ) {}
+
+  /**
+   * An environment whose clock skips ahead, as Temporal's time-skipping test server does: while
+   * every worker of the environment is idle and no task waits in its queues, the namespace's
+   * clock jumps to the next timer, timeout or retry, so a workflow that sleeps for a day completes
+   * in milliseconds. {@link sleep} moves the clock by hand. Time is the namespace's own (Redis time
+   * plus an offset, read by every transition): history event times and `workflow.now()` follow
+   * it; worker liveness and locks stay on real time. Retention deadlines are not skipped to.
+   */
+  static async createTimeSkipping(options: TestEnvironmentOptions = {}): Promise<TestEnvironment> {
+    const env = await TestEnvironment.create(options);
+    env.skipping = setInterval(() => void env.skipWhenIdle(), TIME_SKIP_POLL_MS);
+    return env;
+  }
+
+  /** Whether this environment's clock skips ahead (see {@link createTimeSkipping}). */
+  get timeSkipping(): boolean {
+    return this.skipping !== undefined;
+  }
+
+  /**
+   * Moves the namespace's clock `duration` forward at once; timers, timeouts and retries that come
+   * due fire now. Works in any environment (a time-skipping one also skips by itself).
+   */
+  async sleep(duration: Duration): Promise<void> {
+    await advanceClock(this.client.engine, toMilliseconds(duration, 'sleep duration'), this.taskQueues());
+  }
+
+  /** The namespace's current time (Redis time plus any skipped time). */
+  async currentTime(): Promise<Date> {
+    return new Date(await namespaceTime(this.client.engine));
+  }
+
+  private taskQueues(): string[] {
+    return [...new Set(this.workers.map((worker) => worker.options.taskQueue))];
+  }
+
+  /** One round of the time-skipping loop: skips to the next due time after two idle rounds in a row. */
+  private async skipWhenIdle(): Promise<void> {
+    if (this.skipInFlight) return;
+    this.skipInFlight = true;
+    try {
+      this.idleRounds = (await this.idle()) ? this.idleRounds + 1 : 0;
+      if (this.idleRounds < 2) return;
+      const { engine } = this.client;
+      const [next, now] = await Promise.all([nextDueTime(engine), namespaceTime(engine)]);
+      if (next !== undefined && next > now) {
+        this.idleRounds = 0;
+        await advanceClock(engine, next - now + 1, this.taskQueues());
+      }
+    } catch {
+      // Redis went away (teardown, a restart test): the next round tries again.
+    } finally {
+      this.skipInFlight = false;
+    }
+  }
+
+  /** Whether no worker of the environment runs a task and no task waits in its queues. */
+  private async idle(): Promise<boolean> {
+    if (this.workers.some((worker) => worker.busy)) return false;
+    const { engine } = this.client;
+    const queues = [
+      ...this.taskQueues().flatMap((taskQueue) => [
+        engine.dispatcher.queue(engine.keys.taskQueuePrefix(taskQueue), QueueNames.workflow),
+        engine.dispatcher.queue(engine.keys.taskQueuePrefix(taskQueue), QueueNames.activity),
+      ]),
+      ...this.workers.map((worker) => engine.dispatcher.queue(engine.keys.stickyPrefix(worker.workerId), QueueNames.workflow)),
+      engine.dispatcher.queue(engine.keys.timerPrefix, QueueNames.timers),
+      engine.dispatcher.queue(engine.keys.systemPrefix, QueueNames.messages),
+    ];
+    const counts = await Promise.all(queues.map((queue) => queue.getJobCounts('waiting', 'active', 'prioritized')));
+    return counts.every((count) => count['waiting'] === 0 && count['active'] === 0 && count['prioritized'] === 0);
+  }
 
   static async create(options: TestEnvironmentOptions = {}): Promise<TestEnvironment> {
     const namespace = options.namespace ?? `test-${randomBytes(6).toString('hex')}`;
@@ -61,6 +142,8 @@ export class TestEnvironment {
 
   /** Stops the workers, deletes the namespace's keys and closes the clients. */
   async teardown(): Promise<void> {
+    clearInterval(this.skipping);
+    this.skipping = undefined;
     await Promise.all(this.workers.map((worker) => worker.shutdown()));
     await this.client.engine.purge();
     await Promise.all(this.clients.map((client) => client.close()));

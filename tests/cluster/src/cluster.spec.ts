@@ -1,5 +1,7 @@
+import { execFile } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { Activity, WorkflowDefn, WorkflowRun, activity, workflow } from '@durabull/sdk';
 import { parseClosedRunMessage } from '@durabull/engine';
 import { REDIS_CLUSTER_ENV, TestEnvironment, parseClusterNodes } from '@durabull/testing';
@@ -120,6 +122,17 @@ describe('Durabull on a Redis Cluster', () => {
     expect(queueKeys.length).toBeGreaterThan(0);
     expect(new Set(await Promise.all(queueKeys.map(keyslot)))).toEqual(new Set([await keyslot(keys.taskQueuePrefix('spread'))]));
   }, 30_000);
+
+  it('is reached by the durabull CLI with --redis naming the cluster nodes', async () => {
+    const worker = env.newWorker({ taskQueue: 'spread', workflows: [Spread], activities: [new Steps()] });
+    await worker.runUntil(env.client.executeWorkflow(Spread, 21, { id: 'cli-on-cluster', taskQueue: 'spread' }));
+    const nodes = parseClusterNodes(process.env[REDIS_CLUSTER_ENV] ?? '').map(({ host, port }) => `${host}:${port}`).join(',');
+    const cli = join(__dirname, '..', '..', '..', 'apps', 'cli', 'bin', 'durabull.js');
+    const { stdout } = await promisify(execFile)(process.execPath, [
+      cli, 'workflow', 'describe', '--workflow-id', 'cli-on-cluster', '--redis', nodes, '--namespace', env.namespace, '-o', 'json',
+    ]);
+    expect(JSON.parse(stdout)).toMatchObject({ workflowId: 'cli-on-cluster', status: 'COMPLETED', result: 42 });
+  });
 
   it('spreads the shards of a namespace over the primaries', async () => {
     const { keys } = env.client.engine;

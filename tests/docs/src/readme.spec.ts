@@ -27,8 +27,8 @@ function printedPerComments(code: string): string[] {
   return [...code.matchAll(/console\.log\(.*\); \/\/ (.+)$/gm)].map((match) => match[1]!.trim());
 }
 
-/** File name of a TypeScript example: Jest-style examples (with `describe`) are specs. */
-const fileOf = (index: number) => (typescript[index]!.code.includes('describe(') ? `example-${index}.spec.ts` : `example-${index}.ts`);
+/** File name of a TypeScript example: Jest-style examples (calling Jest's `describe`, not a method `x.describe()`) are specs. */
+const fileOf = (index: number) => (/(^|[^.\w])describe\(/m.test(typescript[index]!.code) ? `example-${index}.spec.ts` : `example-${index}.ts`);
 
 describe('README examples', () => {
   let env: TestEnvironment;

@@ -205,14 +205,34 @@ describe('activity retries', () => {
     expect(history.some((e) => e.eventType === EventType.ActivityTaskCompleted)).toBe(false);
   });
 
-  it('fails an attempt of an unregistered activity with a retryable NotFoundError listing the registered names', async () => {
-    const { error } = await run({ name: 'no_such_activity' as Call['name'], arg: 1, retryPolicy: { ...fast, maximumAttempts: 2 } });
+  it('fails an activity that no worker of its task queue runs for good, naming what this worker has', async () => {
+    const { error } = await run({ name: 'no_such_activity' as Call['name'], arg: 1, retryPolicy: fast });
     const cause = error!.cause as ActivityError;
-    expect(cause.retryState).toBe(RetryState.MAXIMUM_ATTEMPTS_REACHED);
+    expect(cause.retryState).toBe(RetryState.NON_RETRYABLE_FAILURE);
     expect(cause.cause).toMatchObject({
       type: 'NotFoundError',
-      nonRetryable: false,
-      message: 'Activity function no_such_activity for workflow call-no_such_activity is not registered on this worker, available activities: fails_until, sleeps, throws',
+      nonRetryable: true,
+      message:
+        'Activity function no_such_activity for workflow call-no_such_activity is not registered on any worker of task queue q (this worker has: fails_until, sleeps, throws)',
     });
+  });
+
+  it('retries an activity this worker does not run while another live worker of the task queue does', async () => {
+    class Elsewhere {
+      @Activity({ name: 'only_elsewhere' })
+      async onlyElsewhere(): Promise<string> {
+        return `ran on attempt ${activity.info().attempt}`;
+      }
+    }
+    // The worker without it takes the workflow and the first attempts; the other one registers it.
+    const lacking = env.newWorker({ taskQueue: 'q', workflows: [CallOne], activities: [activities] });
+    const having = env.newWorker({ taskQueue: 'q', activities: [new Elsewhere()] });
+    const handle = await env.client.startWorkflow(CallOne, { name: 'only_elsewhere' as Call['name'], arg: 1, retryPolicy: fast }, { id: 'elsewhere', taskQueue: 'q' });
+    const result = await lacking.runUntil(having.runUntil(handle.result()));
+    expect(result).toMatch(/^ran on attempt \d+$/);
+    const started = (await handle.fetchHistory()).find((e) => e.eventType === EventType.ActivityTaskStarted)!;
+    const { attempt, lastFailure } = started.attributes as { attempt: number; lastFailure?: { applicationFailureInfo: { nonRetryable: boolean } } };
+    // An attempt that reached the worker without it failed retryably (the other one runs it).
+    if (attempt > 1) expect(lastFailure!.applicationFailureInfo.nonRetryable).toBe(false);
   });
 });

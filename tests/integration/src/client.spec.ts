@@ -75,7 +75,7 @@ describe('Client', () => {
     const first = await env.client.startWorkflow(EchoWorkflow, 'one', { id: 'dup', taskQueue: 'q' });
     const duplicate = env.client.startWorkflow(EchoWorkflow, 'two', { id: 'dup', taskQueue: 'q' });
     await expect(duplicate).rejects.toThrow(WorkflowAlreadyStartedError);
-    await expect(duplicate).rejects.toThrow('Workflow execution already started: workflowId="dup" workflowType="echo-workflow"');
+    await expect(duplicate).rejects.toThrow(`Workflow execution is already running. WorkflowId: dup, RunId: ${first.runId}.`);
     const worker = env.newWorker({ taskQueue: 'q', workflows: [EchoWorkflow], activities: [new Echo()] });
     await worker.runUntil(async () => {
       await first.result();

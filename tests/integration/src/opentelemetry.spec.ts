@@ -25,6 +25,18 @@ class TracedWorkflow {
   }
 }
 
+/** Continues as new once, then runs the traced activity locally and in a child workflow. */
+@WorkflowDefn({ name: 'TracedParent' })
+class TracedParent {
+  @WorkflowRun()
+  async run(round: number): Promise<string[]> {
+    if (round === 0) workflow.continueAsNew(1);
+    const local = await workflow.executeLocalActivity(Traced.prototype.run, false, { startToCloseTimeout: '5s' });
+    const child = await workflow.executeChildWorkflow(TracedWorkflow, false, { id: `${workflow.info().workflowId}-child` });
+    return [local, child];
+  }
+}
+
 const parentOf = (span: ReadableSpan) => span.parentSpanContext?.spanId;
 
 describe('OpenTelemetry interceptors', () => {
@@ -54,26 +66,27 @@ describe('OpenTelemetry interceptors', () => {
     client = await env.newClient({ interceptors: [otel.client] });
     worker = env.newWorker({
       taskQueue: 'q',
-      workflows: [TracedWorkflow],
+      workflows: [TracedWorkflow, TracedParent],
       activities: [new Traced()],
       interceptors: { workflow: [otel.workflow], activity: [otel.activity] },
     });
   });
   afterEach(() => env.teardown());
 
-  /** Starts the workflow inside a `test-root` span; returns the handle and that span. */
-  async function startUnderRootSpan(fail: boolean, id: string) {
+  /** Starts a workflow inside a `test-root` span; returns the handle and that span. */
+  async function startUnderRootSpan<H>(start: () => Promise<H>) {
     return tracer.startActiveSpan('test-root', async (root) => {
       try {
-        return { handle: await client.startWorkflow(TracedWorkflow, fail, { id, taskQueue: 'q' }), root: root.spanContext() };
+        return { handle: await start(), root: root.spanContext() };
       } finally {
         root.end();
       }
     });
   }
+  const startTraced = (fail: boolean, id: string) => startUnderRootSpan(() => client.startWorkflow(TracedWorkflow, fail, { id, taskQueue: 'q' }));
 
   it('propagates the client span to the activity: same trace, the client span as ancestor', async () => {
-    const { handle, root } = await startUnderRootSpan(false, 'traced-1');
+    const { handle, root } = await startTraced(false, 'traced-1');
     const activityTraceId = await worker.runUntil(handle.result());
 
     const spans = exporter.getFinishedSpans();
@@ -114,8 +127,29 @@ describe('OpenTelemetry interceptors', () => {
     expect(history.find((e) => e.eventType === EventType.ActivityTaskScheduled)!.attributes).toMatchObject({ header });
   });
 
+  it('propagates the client span through continue-as-new to a local activity and to a child workflow\'s activity', async () => {
+    const { handle, root } = await startUnderRootSpan(() => client.startWorkflow(TracedParent, 0, { id: 'traced-parent', taskQueue: 'q' }));
+    const activityTraceIds = await worker.runUntil(handle.result());
+
+    const spans = exporter.getFinishedSpans();
+    expect(spans.map((s) => s.name).sort()).toEqual([
+      'RunActivity:traced_activity',
+      'RunActivity:traced_activity',
+      'StartWorkflow:TracedParent',
+      'test-root',
+    ]);
+    const start = spans.find((s) => s.name === 'StartWorkflow:TracedParent')!;
+    const runs = spans.filter((s) => s.name === 'RunActivity:traced_activity');
+    expect(activityTraceIds).toEqual([root.traceId, root.traceId]);
+    // The next run's local activity, then the child's activity: both under the client span.
+    expect(runs.map((s) => [s.spanContext().traceId, parentOf(s), s.attributes['durabull.workflow_id']])).toEqual([
+      [root.traceId, start.spanContext().spanId, 'traced-parent'],
+      [root.traceId, start.spanContext().spanId, 'traced-parent-child'],
+    ]);
+  });
+
   it('marks a failed activity span with status ERROR and the exception', async () => {
-    const { handle, root } = await startUnderRootSpan(true, 'traced-2');
+    const { handle, root } = await startTraced(true, 'traced-2');
     await expect(worker.runUntil(handle.result())).rejects.toThrow(WorkflowFailureError);
 
     const run = exporter.getFinishedSpans().find((s) => s.name === 'RunActivity:traced_activity')!;

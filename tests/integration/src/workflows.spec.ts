@@ -3,9 +3,15 @@ import { IsInt, IsString, Min, ValidateNested } from 'class-validator';
 import {
   Activity,
   ApplicationError,
+  DurabullError,
   EventType,
+  IllegalStateError,
+  PayloadSizeError,
+  RedisConnectionError,
   WorkflowDefn,
   WorkflowExecutionStatus,
+  WorkflowFailureError,
+  WorkflowNotFoundError,
   WorkflowRun,
   Worker,
   activity,
@@ -138,6 +144,24 @@ class RenamedActivityWorkflow {
   }
 }
 
+/** The errors {@link Thrower} throws, by name. */
+const THROWN: Record<string, () => Error> = {
+  IllegalStateError: () => new IllegalStateError('workflow code used an API where it cannot work'),
+  WorkflowNotFoundError: () => new WorkflowNotFoundError('elsewhere'),
+  PayloadSizeError: () => new PayloadSizeError('Activity big result', 3 * 1024 * 1024, 2 * 1024 * 1024),
+  RedisConnectionError: () => new RedisConnectionError(new Error('socket closed'), 'redis://db:6379'),
+  DurabullError: () => new DurabullError('a bare Durabull error'),
+  ApplicationError: () => new ApplicationError('failed on purpose', { type: 'OnPurpose' }),
+};
+
+@WorkflowDefn()
+class Thrower {
+  @WorkflowRun()
+  async run(name: string): Promise<string> {
+    throw THROWN[name]!();
+  }
+}
+
 describe('workflows', () => {
   let env: TestEnvironment;
   beforeEach(async () => {
@@ -191,6 +215,52 @@ describe('workflows', () => {
     expect((await handle.describe()).status).toBe(WorkflowExecutionStatus.RUNNING);
     const history = await handle.fetchHistory();
     expect(history.some((e) => e.eventType === EventType.ActivityTaskScheduled)).toBe(false);
+  });
+
+  it('fails the workflow task, not the workflow, when a Durabull error outside the FailureError branch escapes the code', async () => {
+    const worker = env.newWorker({ taskQueue: 'q', workflows: [Thrower] });
+    const expected: Array<[string, string]> = [
+      ['IllegalStateError', 'workflow code used an API where it cannot work'],
+      ['WorkflowNotFoundError', 'Workflow execution not found: workflowId="elsewhere"'],
+      ['PayloadSizeError', 'Activity big result is 3 MiB, over the 2 MiB payload limit'],
+      ['RedisConnectionError', 'Redis is unreachable at redis://db:6379: socket closed'],
+      ['DurabullError', 'a bare Durabull error'],
+    ];
+    const handles = await Promise.all(expected.map(([name]) => env.client.startWorkflow(Thrower, name, { id: `throws-${name}`, taskQueue: 'q' })));
+    const failed = await worker.runUntil(Promise.all(handles.map((h) => waitForEvent(() => h.fetchHistory(), EventType.WorkflowTaskFailed))));
+    expected.forEach(([name, message], i) => {
+      expect(failed[i]!.attributes).toMatchObject({
+        cause: 'WORKFLOW_WORKER_UNHANDLED_FAILURE',
+        failure: { message, applicationFailureInfo: { type: name } },
+      });
+    });
+    for (const handle of handles) {
+      expect((await handle.describe()).status).toBe(WorkflowExecutionStatus.RUNNING);
+      expect((await handle.fetchHistory()).map((e) => e.eventType)).toEqual([
+        EventType.WorkflowExecutionStarted,
+        EventType.WorkflowTaskScheduled,
+        EventType.WorkflowTaskStarted,
+        EventType.WorkflowTaskFailed,
+      ]);
+    }
+  });
+
+  it('fails the workflow when an ApplicationError (a FailureError) escapes the code', async () => {
+    const worker = env.newWorker({ taskQueue: 'q', workflows: [Thrower] });
+    const handle = await env.client.startWorkflow(Thrower, 'ApplicationError', { id: 'throws-application-error', taskQueue: 'q' });
+    const error = await worker.runUntil(handle.result().catch((e: unknown) => e));
+    expect(error).toBeInstanceOf(WorkflowFailureError);
+    const cause = (error as WorkflowFailureError).cause;
+    expect(cause).toBeInstanceOf(ApplicationError);
+    expect(cause).toMatchObject({ message: 'failed on purpose', type: 'OnPurpose', nonRetryable: false });
+    expect((await handle.describe()).status).toBe(WorkflowExecutionStatus.FAILED);
+    expect((await handle.fetchHistory()).map((e) => e.eventType)).toEqual([
+      EventType.WorkflowExecutionStarted,
+      EventType.WorkflowTaskScheduled,
+      EventType.WorkflowTaskStarted,
+      EventType.WorkflowTaskCompleted,
+      EventType.WorkflowExecutionFailed,
+    ]);
   });
 
   it('gives now(), random() and uuid4() the same values on replay', async () => {

@@ -9,8 +9,10 @@ import path from 'node:path';
 import { SCENARIO_NAMES } from './config';
 import { profilingFlags } from './hosts';
 import { parseCli } from './main';
+import { renderReport } from './report';
 import type { BenchReport } from './report';
 import { runBench } from './run';
+import type { ClusterNodeLoad } from './scenarios/cluster';
 import { percentile, summarize } from './stats';
 
 describe('the benchmark at its tiny size', () => {
@@ -45,6 +47,22 @@ describe('the benchmark at its tiny size', () => {
         'longHistory.lastOverFirst',
         'open.redisPerWorkflow',
         'open.heapPerWorkflow',
+        'forever.redisStart',
+        'forever.redisEnd',
+        'forever.heapStart',
+        'forever.heapEnd',
+        'replication.latency.off',
+        'replication.latency.replicas1',
+        'replication.latency.cost',
+        'replication.throughput.off',
+        'replication.throughput.replicas1',
+        'replication.throughput.cost',
+        'cluster.transitions',
+        'cluster.spreadMin',
+        'cluster.spreadMax',
+        'cluster.queuesShare',
+        'cluster.redisCpu',
+        'cluster.nodeCpu',
       ]),
     );
   });
@@ -62,6 +80,26 @@ describe('the benchmark at its tiny size', () => {
         }
       }
     }
+  });
+
+  it('spreads the transitions over the cluster primaries as the capacity model says: by shard, the jobs on the queues\' primaries', () => {
+    const scenario = report.scenarios.find((s) => s.scenario === 'cluster')!;
+    const nodes = scenario.details['nodes'] as ClusterNodeLoad[];
+    expect(nodes).toHaveLength(3);
+    // Every shard on one primary, and the measured workflows all counted.
+    expect(nodes.flatMap((node) => node.shards).sort((a, b) => a - b)).toEqual(Array.from({ length: 16 }, (_, i) => i));
+    expect(nodes.reduce((sum, node) => sum + node.workflows, 0)).toBe(60);
+    // A primary's transitions are its workflows' share of them all (5 a workflow today: the start,
+    // two workflow tasks and their completions, the activity's completion), give or take a
+    // periodic sweep (one call per shard).
+    const transitions = nodes.reduce((sum, node) => sum + node.transitions, 0);
+    expect(transitions).toBeGreaterThanOrEqual(3 * 60);
+    for (const node of nodes) expect(Math.abs(node.transitions - node.predictedTransitions)).toBeLessThanOrEqual(16);
+    // Job operations where the task queue's and the wake-up queue's hash tags live (elsewhere only
+    // BullMQ's periodic stalled-job checks of the worker's other queues, every 30 s).
+    const jobs = (pick: (node: ClusterNodeLoad) => boolean) => nodes.filter(pick).reduce((sum, node) => sum + node.jobScripts, 0);
+    expect(jobs((node) => node.taskQueue)).toBeGreaterThan(0);
+    expect(jobs((node) => node.taskQueue || node.timers)).toBeGreaterThanOrEqual(0.9 * jobs(() => true));
   });
 
   it('writes the JSON report', () => {
@@ -122,7 +160,20 @@ describe('the benchmark helpers', () => {
     expect(parseCli([]).scenarios).toEqual([...SCENARIO_NAMES]);
     expect(() => parseCli(['--scenario', 'nope'])).toThrow(/Unknown scenario "nope"/);
     expect(() => parseCli(['--reps', '0'])).toThrow(/--reps/);
+    expect(parseCli(['--durability', 'always']).durability).toBe('always');
+    expect(() => parseCli(['--durability', 'sometimes'])).toThrow(new TypeError('--durability must be always or everysec, got "sometimes"'));
   });
+});
+
+describe('the durable mode at its tiny size', () => {
+  it('runs the latency scenario on a redis-server of its own with AOF and fsync on every write', async () => {
+    const report = await runBench({ size: 'tiny', scenarios: ['latency'], durability: 'always', command: 'jest' });
+    expect(report.durability).toBe('always');
+    const p50 = report.scenarios[0]!.rows.find((row) => row.key === 'latency.p50')!;
+    expect(p50.durabull).toBeGreaterThan(0);
+    expect(p50.baseline).toBeGreaterThan(0);
+    expect(renderReport(report)).toContain('Durable mode: every scenario on a redis-server of the benchmark\'s own with appendonly yes, appendfsync always');
+  }, 90_000);
 });
 
 describe('profiling flags', () => {

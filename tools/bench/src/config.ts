@@ -1,5 +1,5 @@
 /** Scenario names, in the order a run executes them. */
-export const SCENARIO_NAMES = ['latency', 'throughput', 'fanout', 'long-history', 'open-workflows'] as const;
+export const SCENARIO_NAMES = ['latency', 'throughput', 'fanout', 'long-history', 'open-workflows', 'forever', 'replication', 'cluster'] as const;
 
 /** One of {@link SCENARIO_NAMES}. */
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
@@ -19,6 +19,18 @@ export interface SizeProfile {
   longHistory: { activities: number; reps: number; window: number };
   /** `workflows` workflows parked on a `sleep` timer. Measured once: it is about memory. */
   openWorkflows: { workflows: number; sleep: string; warmup: number };
+  /**
+   * One workflow looping on a timer for `iterations` iterations, continuing as new every
+   * `perRun`. Measured once: it is about memory staying flat.
+   */
+  forever: { iterations: number; perRun: number };
+  /**
+   * On a primary with one replica: `runs` one-activity workflows one at a time and `workflows`
+   * at once, with durability off, with `{ replicas: 1 }`, and as raw chains.
+   */
+  replication: { runs: number; workflows: number; reps: number; warmup: number };
+  /** On a 3-primary Redis Cluster: `workflows` one-activity workflows at once, `reps` times. */
+  cluster: { workflows: number; reps: number; warmup: number };
 }
 
 /** The sizes of the issue: full for BENCHMARKS.md, tiny for the Jest spec. */
@@ -29,6 +41,9 @@ export const SIZES: Record<Size, SizeProfile> = {
     fanout: { activities: 100, reps: 30, warmup: 3 },
     longHistory: { activities: 1000, reps: 5, window: 100 },
     openWorkflows: { workflows: 10_000, sleep: '60s', warmup: 20 },
+    forever: { iterations: 10_000, perRun: 500 },
+    replication: { runs: 600, workflows: 1000, reps: 3, warmup: 50 },
+    cluster: { workflows: 1000, reps: 3, warmup: 200 },
   },
   tiny: {
     latency: { runs: 5, reps: 1, warmup: 1 },
@@ -36,6 +51,9 @@ export const SIZES: Record<Size, SizeProfile> = {
     fanout: { activities: 10, reps: 1, warmup: 1 },
     longHistory: { activities: 20, reps: 1, window: 5 },
     openWorkflows: { workflows: 50, sleep: '60s', warmup: 2 },
+    forever: { iterations: 30, perRun: 10 },
+    replication: { runs: 3, workflows: 10, reps: 1, warmup: 1 },
+    cluster: { workflows: 60, reps: 1, warmup: 5 },
   },
 };
 
@@ -49,6 +67,9 @@ export function sizeProfile(size: Size, reps?: number): SizeProfile {
     fanout: { ...base.fanout, reps },
     longHistory: { ...base.longHistory, reps },
     openWorkflows: base.openWorkflows,
+    forever: base.forever,
+    replication: { ...base.replication, reps },
+    cluster: { ...base.cluster, reps },
   };
 }
 

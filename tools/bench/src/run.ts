@@ -7,14 +7,19 @@ import { installCommandCounter } from './client-commands';
 import { SCENARIO_NAMES, TUNING, sizeProfile } from './config';
 import type { ScenarioName, Size, SizeProfile } from './config';
 import type { BenchContext } from './context';
+import { DurableRedis } from './durable-redis';
+import type { DurabilityPolicy } from './durable-redis';
 import { WorkerHostPool } from './hosts';
 import { machineInfo } from './machine';
 import { evaluateTargets } from './report';
 import type { BenchReport, ScenarioResult } from './report';
+import { cluster } from './scenarios/cluster';
 import { fanout } from './scenarios/fanout';
 import { latency } from './scenarios/latency';
 import { longHistory } from './scenarios/long-history';
+import { forever } from './scenarios/forever';
 import { openWorkflows } from './scenarios/open-workflows';
+import { replication } from './scenarios/replication';
 import { throughput } from './scenarios/throughput';
 
 /** Options of {@link runBench}. */
@@ -29,6 +34,12 @@ export interface BenchOptions {
   out?: string;
   /** @default process.env.REDIS_URL, else redis://127.0.0.1:6379 (as the SDK and tests) */
   redisUrl?: string;
+  /**
+   * Run every scenario against a throwaway Redis of the benchmark's own with AOF and this fsync
+   * policy (instead of `redisUrl`), Durabull and the raw chain alike: the cost of durability.
+   * The replication scenario keeps its own primary and replica. @default the Redis of `redisUrl`
+   */
+  durability?: DurabilityPolicy;
   /** Progress lines. @default silent */
   log?: (message: string) => void;
   /** The command line recorded in the report. */
@@ -41,6 +52,9 @@ const SCENARIOS: Record<ScenarioName, (ctx: BenchContext, profile: SizeProfile) 
   fanout: (ctx, profile) => fanout(ctx, profile.fanout),
   'long-history': (ctx, profile) => longHistory(ctx, profile.longHistory),
   'open-workflows': (ctx, profile) => openWorkflows(ctx, profile.openWorkflows),
+  forever: (ctx, profile) => forever(ctx, profile.forever),
+  replication: (ctx, profile) => replication(ctx, profile.replication),
+  cluster: (ctx, profile) => cluster(ctx, profile.cluster),
 };
 
 /** The checkout being measured (`git describe --always --dirty`), or undefined outside git. */
@@ -62,8 +76,10 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   const size = options.size ?? 'full';
   const wanted = new Set(options.scenarios ?? SCENARIO_NAMES);
   const profile = sizeProfile(size, options.reps);
-  const redisUrl = options.redisUrl ?? process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
   const log = options.log ?? (() => undefined);
+  const durable = options.durability ? await DurableRedis.start(options.durability) : undefined;
+  if (durable) log(`durable mode: a redis-server with appendonly yes, appendfsync ${durable.policy} at ${durable.url}`);
+  const redisUrl = durable?.url ?? options.redisUrl ?? process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
   installCommandCounter();
   const startedAt = new Date();
   const began = performance.now();
@@ -89,6 +105,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
       commit: gitCommit(),
       size,
       reps: options.reps,
+      durability: options.durability,
       machine,
       tuning: { ...TUNING },
       scenarios,
@@ -102,5 +119,6 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   } finally {
     await hosts.close();
     redis.disconnect();
+    await durable?.stop();
   }
 }

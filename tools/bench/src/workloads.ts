@@ -3,7 +3,7 @@
  * activities do no work of their own, so what is measured is the engine's overhead.
  */
 import { performance } from 'node:perf_hooks';
-import { Activity, WorkflowDefn, WorkflowRun, activity, workflow } from '@durabull/sdk';
+import { Activity, WorkflowDefn, WorkflowRun, WorkflowSignal, activity, workflow } from '@durabull/sdk';
 import type { ActivityOptions } from '@durabull/sdk';
 
 /** Generous: a run that hits it is a bug to report, not a measurement. */
@@ -89,4 +89,29 @@ export class SleeperWorkflow {
 }
 
 /** Every benchmark workflow, for the workers. */
-export const BENCH_WORKFLOWS = [OneActivityWorkflow, FanOutWorkflow, SequenceWorkflow, SleeperWorkflow];
+/**
+ * A workflow that runs for ever, cut to `total` iterations: each iteration is a durable timer,
+ * and every `perRun` iterations the run continues as new (the chain's history never grows past
+ * one run's). At the end of its second run and of its last run it waits for the `proceed` signal,
+ * so that its memory can be measured at two comparable moments.
+ */
+@WorkflowDefn({ name: 'BenchForever' })
+export class ForeverWorkflow {
+  private proceeding = false;
+
+  @WorkflowRun()
+  async run(done: number, total: number, perRun: number): Promise<number> {
+    const end = Math.min(total, done + perRun);
+    for (let i = done; i < end; i++) await workflow.sleep(1);
+    if (end === Math.min(total, 2 * perRun) || end === total) await workflow.waitCondition(() => this.proceeding);
+    if (end < total) workflow.continueAsNew(end, total, perRun);
+    return end;
+  }
+
+  @WorkflowSignal()
+  proceed(): void {
+    this.proceeding = true;
+  }
+}
+
+export const BENCH_WORKFLOWS = [OneActivityWorkflow, FanOutWorkflow, SequenceWorkflow, SleeperWorkflow, ForeverWorkflow];

@@ -1,33 +1,49 @@
-// `durabull workflow ...`: start, execute, describe, show, list, count, result, cancel, terminate.
-import { WORKFLOW_CLOSE_EVENT_TYPES, WorkflowExecutionStatus, formatHistoryTable } from '@durabull/sdk';
+// `durabull workflow ...`: start, execute, describe, show, list, count, result, cancel, terminate, delete.
+import { randomUUID } from 'node:crypto';
+import { CancelledError, TerminatedError, TimeoutError, WORKFLOW_CLOSE_EVENT_TYPES, WorkflowExecutionStatus, WorkflowFailureError, WorkflowIdConflictPolicy, WorkflowIdReusePolicy, formatHistoryTable } from '@durabull/sdk';
 import type { Client, HistoryEvent, WorkflowHistory, WorkflowListFilter } from '@durabull/sdk';
 import type { CommandSpec, OptionSpec, OptionValues } from '../command';
-import { optionalPositiveInteger, optionalString, parseJsonOption, requiredString } from '../command';
+import { ID, RUN_ID, inputArguments, inputOptions, optionalPositiveInteger, optionalString, parseJsonOption, requiredString } from '../command';
 import type { CommandContext } from '../context';
 import { UsageError } from '../errors';
-import { describeExecution, executionsTable, followHeader, followLine, formatKeyValues } from '../output';
+import { queryCommand } from './query';
+import { signalCommand } from './signal';
+import { updateCommand } from './update';
+import { describeExecution, describeJson, errorJson, executionsTable, followHeader, followLine, formatKeyValues } from '../output';
 
 
-const ID: Record<string, OptionSpec> = {
-  id: { type: 'string', value: '<workflowId>', description: 'workflow id' },
-};
-const RUN_ID: Record<string, OptionSpec> = {
-  'run-id': { type: 'string', value: '<runId>', description: 'a run of the workflow id (default: its current or latest run)' },
-};
 const START_OPTIONS: Record<string, OptionSpec> = {
   type: { type: 'string', value: '<WorkflowType>', description: 'workflow type (the @WorkflowDefn name)' },
-  'task-queue': { type: 'string', value: '<queue>', description: 'task queue whose workers run the workflow' },
-  ...ID,
-  input: { type: 'string', value: '<JSON>', description: 'the workflow argument, as JSON (one argument)' },
-  args: { type: 'string', value: '<JSON array>', description: 'the workflow arguments, as a JSON array (zero or several)' },
+  'task-queue': { type: 'string', short: 't', value: '<queue>', description: 'task queue whose workers run the workflow' },
+  'workflow-id': { ...ID['workflow-id']!, description: 'workflow id (default: a new UUID)' },
+  ...inputOptions('workflow'),
   'task-timeout': { type: 'string', value: '<duration>', description: 'workflow task timeout, e.g. 10s (default 10s, at most 120s)' },
   'execution-timeout': { type: 'string', value: '<duration>', description: 'timeout of the whole execution, e.g. 1h (default: none)' },
   'run-timeout': { type: 'string', value: '<duration>', description: 'timeout of one run (default: the execution timeout)' },
+  'id-reuse-policy': {
+    type: 'string',
+    value: '<policy>',
+    description: `when the id's last run has closed: ${Object.values(WorkflowIdReusePolicy).join(', ')} (default ALLOW_DUPLICATE)`,
+  },
+  'id-conflict-policy': {
+    type: 'string',
+    value: '<policy>',
+    description: `when a run of the id is running: ${Object.values(WorkflowIdConflictPolicy).join(', ')} (default FAIL)`,
+  },
+  memo: { type: 'string', value: '<JSON object>', description: 'values kept with the run, shown by describe' },
+  'start-signal': {
+    type: 'string',
+    value: '<signal>',
+    description: 'signal-with-start: send this signal with the start; a running run of the id is signalled instead',
+  },
+  'start-signal-args': { type: 'string', value: '<JSON array>', description: "the start signal's arguments (default [])" },
+  'start-delay': { type: 'string', value: '<duration>', description: 'time before the first workflow task, e.g. 30s (default: none)' },
+  cron: { type: 'string', value: '<schedule>', description: 'cron schedule of the workflow\'s runs, e.g. "*/15 * * * *" or @hourly (UTC; default: none)' },
 };
 const FILTER_OPTIONS: Record<string, OptionSpec> = {
   status: { type: 'string', value: '<status>', description: `only runs in this status: ${Object.values(WorkflowExecutionStatus).join(', ')}` },
   type: { type: 'string', value: '<WorkflowType>', description: 'only runs of this workflow type' },
-  'task-queue': { type: 'string', value: '<queue>', description: 'only runs on this task queue' },
+  'task-queue': { type: 'string', short: 't', value: '<queue>', description: 'only runs on this task queue' },
 };
 
 /** The `{ workflowId, runId }` a command acts on: `--run-id`, else the id's current run. */
@@ -37,23 +53,38 @@ async function resolveRun(client: Client, workflowId: string, runId: string | un
   return { workflowId, runId: description.runId };
 }
 
-function startArguments(values: OptionValues): unknown[] {
-  const input = parseJsonOption(values, 'input');
-  const args = parseJsonOption(values, 'args');
-  if (input && args) throw new UsageError('give either --input or --args, not both');
-  if (args) {
-    if (!Array.isArray(args.value)) throw new UsageError(`--args must be a JSON array, got ${JSON.stringify(args.value)}`);
-    return args.value;
+/** The status a run closed with, from the cause of its WorkflowFailureError. */
+function closeStatus(cause: unknown): WorkflowExecutionStatus {
+  if (cause instanceof CancelledError) return WorkflowExecutionStatus.CANCELED;
+  if (cause instanceof TerminatedError) return WorkflowExecutionStatus.TERMINATED;
+  if (cause instanceof TimeoutError) return WorkflowExecutionStatus.TIMED_OUT;
+  return WorkflowExecutionStatus.FAILED;
+}
+
+/**
+ * Waits for a run's result and prints it; a run that did not complete is printed, with `-o json`,
+ * as `{ workflowId, runId, status, failure }` (exit code 1 either way).
+ */
+async function printResult(ctx: CommandContext, ref: { workflowId: string; runId: string }, result: Promise<unknown>, table: (value: unknown) => string): Promise<number> {
+  let value: unknown;
+  try {
+    value = await ctx.untilInterrupted(result);
+  } catch (error) {
+    if (!(ctx.json && error instanceof WorkflowFailureError)) throw error;
+    ctx.outJson({ ...ref, status: closeStatus(error.cause), failure: errorJson(error.cause) });
+    return 1;
   }
-  return input ? [input.value] : [];
+  if (ctx.json) ctx.outJson({ ...ref, status: WorkflowExecutionStatus.COMPLETED, result: value ?? null });
+  else ctx.out(table(value ?? null));
+  return 0;
 }
 
 async function startWorkflow(ctx: CommandContext, values: OptionValues, command: CommandSpec) {
   const workflowType = requiredString(values, 'type', command);
   const taskQueue = requiredString(values, 'task-queue', command);
-  const id = requiredString(values, 'id', command);
-  const args = startArguments(values);
-  const client = await ctx.client();
+  const id = optionalString(values, 'workflow-id') || randomUUID();
+  const args = inputArguments(values);
+  const client = await ctx.client({ create: true });
   return client.startWorkflow(workflowType, {
     id,
     taskQueue,
@@ -61,15 +92,44 @@ async function startWorkflow(ctx: CommandContext, values: OptionValues, command:
     taskTimeout: optionalString(values, 'task-timeout'),
     executionTimeout: optionalString(values, 'execution-timeout'),
     runTimeout: optionalString(values, 'run-timeout'),
+    idReusePolicy: optionalString(values, 'id-reuse-policy') as WorkflowIdReusePolicy | undefined,
+    idConflictPolicy: optionalString(values, 'id-conflict-policy') as WorkflowIdConflictPolicy | undefined,
+    memo: memoOption(values),
+    ...startSignalOptions(values),
+    startDelay: optionalString(values, 'start-delay'),
+    cronSchedule: optionalString(values, 'cron'),
   });
+}
+
+/** `--start-signal` and `--start-signal-args` as the start options `startSignal`, `startSignalArgs`. */
+function startSignalOptions(values: OptionValues): { startSignal?: string; startSignalArgs?: unknown[] } {
+  const startSignal = optionalString(values, 'start-signal');
+  const args = parseJsonOption(values, 'start-signal-args');
+  if (args && startSignal === undefined) throw new UsageError('--start-signal-args needs --start-signal');
+  if (args && !Array.isArray(args.value)) throw new UsageError(`--start-signal-args must be a JSON array, got ${JSON.stringify(args.value)}`);
+  return startSignal === undefined ? {} : { startSignal, startSignalArgs: args ? (args.value as unknown[]) : [] };
+}
+
+function memoOption(values: OptionValues): Record<string, unknown> | undefined {
+  const memo = parseJsonOption(values, 'memo');
+  if (!memo) return undefined;
+  if (typeof memo.value !== 'object' || memo.value === null || Array.isArray(memo.value)) {
+    throw new UsageError(`--memo must be a JSON object, got ${JSON.stringify(memo.value)}`);
+  }
+  return memo.value as Record<string, unknown>;
 }
 
 const start: CommandSpec = {
   words: ['workflow', 'start'],
   summary: 'start a workflow and print its workflow id and run id',
-  usage: '--type <WorkflowType> --task-queue <queue> --id <workflowId> [--input <JSON> | --args <JSON array>] [options]',
+  usage: '--type <WorkflowType> --task-queue <queue> [--workflow-id <workflowId>] [--input <JSON>]... [options]',
   options: START_OPTIONS,
-  details: `Example:\n  durabull workflow start --type YourWorkflow --task-queue hello --id greet-1 --input '"World"'`,
+  details: [
+    'It creates the namespace when no client or worker has opened it yet.',
+    '',
+    'Example:',
+    `  durabull workflow start --type YourWorkflow --task-queue hello --workflow-id greet-1 --input '"World"'`,
+  ].join('\n'),
   async run(ctx, values) {
     const handle = await startWorkflow(ctx, values, this);
     if (ctx.json) ctx.outJson({ workflowId: handle.workflowId, runId: handle.runId });
@@ -83,29 +143,31 @@ const execute: CommandSpec = {
   summary: 'start a workflow, wait for it to close and print its result (exit code 1 when it did not complete)',
   usage: start.usage,
   options: START_OPTIONS,
-  details: `Example:\n  durabull workflow execute --type YourWorkflow --task-queue hello --id greet-2 --input '"World"'`,
+  details: [
+    'With --output json a run that did not complete prints { workflowId, runId, status, failure }.',
+    '',
+    'Example:',
+    `  durabull workflow execute --type YourWorkflow --task-queue hello --workflow-id greet-2 --input '"World"'`,
+  ].join('\n'),
   async run(ctx, values) {
     const handle = await startWorkflow(ctx, values, this);
     const runId = handle.runId ?? '';
     // Ids first, so they are known while the workflow runs. Keys padded to the longest, WorkflowId.
     if (!ctx.json) ctx.out(formatKeyValues([['WorkflowId', handle.workflowId], ['RunId', runId]]));
-    const result = await ctx.untilInterrupted(handle.result());
-    if (ctx.json) ctx.outJson({ workflowId: handle.workflowId, runId, status: WorkflowExecutionStatus.COMPLETED, result: result ?? null });
-    else ctx.out(`${'Result'.padEnd('WorkflowId'.length)}  ${JSON.stringify(result ?? null)}`);
-    return 0;
+    return printResult(ctx, { workflowId: handle.workflowId, runId }, handle.result(), (value) => `${'Result'.padEnd('WorkflowId'.length)}  ${JSON.stringify(value)}`);
   },
 };
 
 const describe: CommandSpec = {
   words: ['workflow', 'describe'],
-  summary: 'print the status and facts of a workflow run',
-  usage: '--id <workflowId> [--run-id <runId>]',
+  summary: 'print the status and facts of a workflow run: memo, result or failure once closed, pending activities',
+  usage: '--workflow-id <workflowId> [--run-id <runId>]',
   options: { ...ID, ...RUN_ID },
   async run(ctx, values) {
     const client = await ctx.client();
-    const handle = client.getWorkflowHandle(requiredString(values, 'id', this), optionalString(values, 'run-id'));
+    const handle = client.getWorkflowHandle(requiredString(values, 'workflow-id', this), optionalString(values, 'run-id'));
     const description = await handle.describe();
-    if (ctx.json) ctx.outJson(description);
+    if (ctx.json) ctx.outJson(describeJson(description));
     else ctx.out(describeExecution(description));
     return 0;
   },
@@ -114,26 +176,24 @@ const describe: CommandSpec = {
 const result: CommandSpec = {
   words: ['workflow', 'result'],
   summary: 'wait for a workflow run to close and print its result (exit code 1 when it did not complete)',
-  usage: '--id <workflowId> [--run-id <runId>]',
+  usage: '--workflow-id <workflowId> [--run-id <runId>]',
   options: { ...ID, ...RUN_ID },
+  details: 'With --output json a run that did not complete prints { workflowId, runId, status, failure }.',
   async run(ctx, values) {
     const client = await ctx.client();
-    const ref = await resolveRun(client, requiredString(values, 'id', this), optionalString(values, 'run-id'));
-    const value = await ctx.untilInterrupted(client.getWorkflowHandle(ref.workflowId, ref.runId).result());
-    if (ctx.json) ctx.outJson({ ...ref, status: WorkflowExecutionStatus.COMPLETED, result: value ?? null });
-    else ctx.out(JSON.stringify(value ?? null));
-    return 0;
+    const ref = await resolveRun(client, requiredString(values, 'workflow-id', this), optionalString(values, 'run-id'));
+    return printResult(ctx, ref, client.getWorkflowHandle(ref.workflowId, ref.runId).result(), (value) => JSON.stringify(value));
   },
 };
 
 const cancel: CommandSpec = {
   words: ['workflow', 'cancel'],
   summary: 'request cancellation of a running workflow (its code may clean up)',
-  usage: '--id <workflowId> [--run-id <runId>] [--reason <text>]',
+  usage: '--workflow-id <workflowId> [--run-id <runId>] [--reason <text>]',
   options: { ...ID, ...RUN_ID, reason: { type: 'string', value: '<text>', description: 'why, recorded in history' } },
   async run(ctx, values) {
     const client = await ctx.client();
-    const ref = await resolveRun(client, requiredString(values, 'id', this), optionalString(values, 'run-id'));
+    const ref = await resolveRun(client, requiredString(values, 'workflow-id', this), optionalString(values, 'run-id'));
     await client.getWorkflowHandle(ref.workflowId, ref.runId).cancel(optionalString(values, 'reason') ?? '');
     if (ctx.json) ctx.outJson({ ...ref, cancelRequested: true });
     else ctx.out(`Requested cancellation of workflow ${JSON.stringify(ref.workflowId)} (run ${ref.runId})`);
@@ -144,11 +204,11 @@ const cancel: CommandSpec = {
 const terminate: CommandSpec = {
   words: ['workflow', 'terminate'],
   summary: 'end a running workflow at once (no workflow code runs)',
-  usage: '--id <workflowId> [--run-id <runId>] [--reason <text>]',
+  usage: '--workflow-id <workflowId> [--run-id <runId>] [--reason <text>]',
   options: { ...ID, ...RUN_ID, reason: { type: 'string', value: '<text>', description: 'why, recorded in history' } },
   async run(ctx, values) {
     const client = await ctx.client();
-    const ref = await resolveRun(client, requiredString(values, 'id', this), optionalString(values, 'run-id'));
+    const ref = await resolveRun(client, requiredString(values, 'workflow-id', this), optionalString(values, 'run-id'));
     await client.getWorkflowHandle(ref.workflowId, ref.runId).terminate(optionalString(values, 'reason') ?? '');
     if (ctx.json) ctx.outJson({ ...ref, terminated: true });
     else ctx.out(`Terminated workflow ${JSON.stringify(ref.workflowId)} (run ${ref.runId})`);
@@ -156,28 +216,51 @@ const terminate: CommandSpec = {
   },
 };
 
+const deleteRun: CommandSpec = {
+  words: ['workflow', 'delete'],
+  summary: "delete a workflow run now: its history, state and index entries (a running one is terminated first)",
+  usage: '--workflow-id <workflowId> [--run-id <runId>]',
+  options: { ...ID, ...RUN_ID },
+  details: [
+    'Closed runs are also deleted by themselves once the namespace\'s retention has passed (72h unless a',
+    'client set another). Afterwards the workflow id can be started again.',
+    '',
+    'Example:',
+    '  durabull workflow delete --workflow-id greet-1',
+  ].join('\n'),
+  async run(ctx, values) {
+    const client = await ctx.client();
+    const ref = await resolveRun(client, requiredString(values, 'workflow-id', this), optionalString(values, 'run-id'));
+    await client.getWorkflowHandle(ref.workflowId, ref.runId).delete();
+    if (ctx.json) ctx.outJson({ ...ref, deleted: true });
+    else ctx.out(`Deleted workflow ${JSON.stringify(ref.workflowId)} (run ${ref.runId})`);
+    return 0;
+  },
+};
+
 const show: CommandSpec = {
   words: ['workflow', 'show'],
   summary: "print a run's history as a table; --follow streams new events until the run closes",
-  usage: '--id <workflowId> [--run-id <runId>] [--follow] [--output json]',
+  usage: '--workflow-id <workflowId> [--run-id <runId>] [--follow] [--output json]',
   options: {
     ...ID,
     ...RUN_ID,
     follow: { type: 'boolean', short: 'f', description: 'keep printing events as they are appended, until the run closes' },
   },
   details: [
-    'With --output json it prints the history file the Replayer accepts: { workflowId, runId, events }',
-    '(with --follow: one event per line, as JSON, as they are appended).',
+    'With --output json it prints the history file the Replayer accepts: { workflowId, runId, events };',
+    'with --output jsonl (or json with --follow) one event per line, as JSON, as they are appended.',
     '',
     'Example:',
-    '  durabull workflow show --id greet-1 --output json > greet-1.json',
+    '  durabull workflow show --workflow-id greet-1 --output json > greet-1.json',
   ].join('\n'),
   async run(ctx, values) {
     const client = await ctx.client();
-    const ref = await resolveRun(client, requiredString(values, 'id', this), optionalString(values, 'run-id'));
+    const ref = await resolveRun(client, requiredString(values, 'workflow-id', this), optionalString(values, 'run-id'));
     const events = await client.getWorkflowHandle(ref.workflowId, ref.runId).fetchHistory();
     if (values['follow'] === true) return follow(ctx, client, ref, events);
-    if (ctx.json) ctx.outJson({ workflowId: ref.workflowId, runId: ref.runId, events } satisfies WorkflowHistory);
+    if (ctx.jsonl) events.forEach((event) => ctx.out(JSON.stringify(event)));
+    else if (ctx.json) ctx.outJson({ workflowId: ref.workflowId, runId: ref.runId, events } satisfies WorkflowHistory);
     else ctx.out(formatHistoryTable(events));
     return 0;
   },
@@ -224,7 +307,7 @@ const list: CommandSpec = {
     'page-token': { type: 'string', value: '<token>', description: 'the page after the one that printed this token' },
     all: { type: 'boolean', description: 'every page' },
   },
-  details: 'With --output json it prints { executions, nextPageToken }.',
+  details: 'With --output json it prints { executions, nextPageToken }; with --output jsonl one run per line.',
   async run(ctx, values) {
     const filter = listFilter(values);
     const pageSize = optionalPositiveInteger(values, 'page-size', 10_000) ?? 100;
@@ -236,7 +319,9 @@ const list: CommandSpec = {
       executions.push(...page.executions);
       pageToken = page.nextPageToken;
     } while (values['all'] === true && pageToken !== undefined);
-    if (ctx.json) {
+    if (ctx.jsonl) {
+      for (const execution of executions) ctx.out(JSON.stringify(execution));
+    } else if (ctx.json) {
       ctx.outJson({ executions, nextPageToken: pageToken ?? null });
     } else {
       ctx.out(executions.length > 0 ? executionsTable(executions) : 'No workflow runs.');
@@ -261,4 +346,4 @@ const count: CommandSpec = {
   },
 };
 
-export const workflowCommands: CommandSpec[] = [start, execute, describe, show, list, count, result, cancel, terminate];
+export const workflowCommands: CommandSpec[] = [start, execute, describe, show, list, count, result, signalCommand, queryCommand, updateCommand, cancel, terminate, deleteRun];

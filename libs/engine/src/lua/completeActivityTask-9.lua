@@ -29,7 +29,7 @@ if not get('status') then return reply(E_NOT_FOUND) end
 if not running() then return reply(E_NOT_RUNNING) end
 local act = load_activity(sid)
 if not act or act.att ~= attempt or act.std == 0 or act.wkr ~= worker then return reply(E_STALE) end
-if details ~= '' then act.hbd = details end
+if details ~= '' then act.hbd, act.lhb = details, NOW end
 
 local state = ''
 if outcome == 'completed' then

@@ -12,7 +12,7 @@
   (a worker with a fast clock); the caller delays it again.
 ]]
 --- @include "clock"
-local now = now_ms()
+local now = now_ms(string.sub(KEYS[1], 1, #KEYS[1] - #':deadlines'))
 local at = tonumber(ARGV[1])
 if at and at > now then return { -6, now, at - now } end
 if at then redis.call('ZREM', KEYS[3], 'wake|' .. ARGV[1]) end

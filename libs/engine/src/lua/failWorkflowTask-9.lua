@@ -22,9 +22,11 @@ if get('wft') ~= 'started' or get('wtok') ~= tok then return reply(E_STALE) end
 
 local attempt = getn('watt')
 if attempt == 1 then
+  materialize_wft()
   append('WorkflowTaskFailed', NOW, jobj('scheduledEventId', get('wsch'), 'startedEventId', get('wstd'),
     'cause', jstr(cause), 'failure', failure, 'identity', jstr(identity)))
 end
+set('wlf', jobj('cause', jstr(cause), 'failure', failure))
 clear_wft()
 flush_buffer()
 set('sticky', '')

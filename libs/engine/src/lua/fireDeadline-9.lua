@@ -10,24 +10,34 @@
                 s2s, stc, hb  activity attempt timeouts (a = scheduled event id, b = attempt)
                 s2c  activity schedule-to-close (a = scheduled event id)
                 tmr  workflow timer (a = TimerStarted event id)
-                run  workflow run timeout
+                run  workflow run timeout (a retry or the next cron run may follow: run-start.lua)
+                bof  the end of a run's wait for its first workflow task (a = 'd' start delay, 'c' a
+                     chain's backoff: run-start.lua)
+                ret  retention of a closed run: the run is deleted (the only kind that acts on a
+                     closed run)
 
   Returns reply(1) or reply(0) when nothing was due.
 ]]
 --- @include "run"
+--- @include "run-start"
 begin_run(KEYS, ARGV)
 
 local member = ARGV[3]
 local due = redis.call('ZSCORE', K_DEADLINES, member)
 if not due or tonumber(due) > NOW then return reply(0) end
 redis.call('ZREM', K_DEADLINES, member)
+local kind, a, b = string.match(member, '^(%w+)|([^|]*)|([^|]*)|')
+if kind == 'ret' then
+  if get('status') and not running() then delete_run() end
+  return reply(1)
+end
 if not running() then return reply(0) end
 
-local kind, a, b = string.match(member, '^(%w+)|([^|]*)|([^|]*)|')
 if kind == 'wto' then
   if get('wft') == 'started' and get('wtok') == a then
     local attempt = getn('watt')
     if attempt == 1 then
+      materialize_wft()
       append('WorkflowTaskTimedOut', NOW, jobj('scheduledEventId', get('wsch'), 'startedEventId', get('wstd'),
         'timeoutType', '"START_TO_CLOSE"'))
     end
@@ -51,13 +61,15 @@ elseif kind == 's2s' or kind == 'stc' or kind == 'hb' or kind == 's2c' then
     end
   end
 elseif kind == 'tmr' then
-  local timerId = redis.call('HGET', K_STATE, 't:' .. a)
+  local timerId = load_timer(a)
   if timerId then
-    redis.call('HDEL', K_STATE, 't:' .. a)
+    delete_timer(a)
     record('TimerFired', jobj('timerId', jstr(timerId), 'startedEventId', a), NOW, false)
   end
 elseif kind == 'run' then
-  close_run('TIMED_OUT', 'WorkflowExecutionTimedOut', jobj('retryState', '"RETRY_POLICY_NOT_SET"'))
+  RUNS.finish_run('TIMED_OUT', 'WorkflowExecutionTimedOut', '', nil, { kind = 'timeout' })
+elseif kind == 'bof' then
+  RUNS.end_backoff(a)
 end
 ensure_wft()
 return reply(1)

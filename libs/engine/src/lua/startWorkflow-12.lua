@@ -13,30 +13,62 @@
   ARGV[8]     run timeout (ms, 0 = none)
   ARGV[9]     history event limit (0 = none): the run is terminated when its history reaches it
   ARGV[10]    history size limit in bytes (0 = none), likewise
+  ARGV[11]    signal-with-start: the start signal's WorkflowExecutionSignaled attributes (JSON), or ''
+  ARGV[12]    id reuse policy (WorkflowIdReusePolicy), '' for ALLOW_DUPLICATE
+  ARGV[13]    id conflict policy (WorkflowIdConflictPolicy), '' for FAIL
+  ARGV[14]    TERMINATE_EXISTING: the terminated run's WorkflowExecutionTerminated details (JSON
+              payloads: "terminated by new runID: <run id>")
+  ARGV[15]    identity of the starter (recorded on that termination)
+  ARGV[16]    a child's parent, JSON { workflowId, runId, initiatedEventId } (state field `par`), or ''
+  ARGV[17]    the workflow's retry policy, JSON { ii, bc, mi, ma, nr } (includes/run-start.lua), or ''
+  ARGV[18]    cron schedule as given, or ''; ARGV[19] its compiled form (JSON, cron.ts)
+  ARGV[20]    start delay (ms, 0 = none): the first workflow task waits that long
+  ARGV[21]    execution timeout (ms, 0 = none): every run of the chain ends by then
+  ARGV[22]    the chain's template (WorkflowExecutionStarted attributes without the chain fields:
+              see run-start.lua), given with a retry policy or a cron schedule
+  A cron run's first workflow task waits for the schedule's first time. Signal-with-start to a run
+  still in its start delay ends the delay (Temporal's SignalWithStart skips it).
 
-  Returns reply(1), or E_ALREADY_STARTED with the running run's id.
+  The id policies decide first (includes/id-policy.lua): a running run of the workflow id is
+  kept (USE_EXISTING: reply(1, <its run id>)), terminated (TERMINATE_EXISTING, then the start goes
+  on) or refused (FAIL); a closed one is followed unless the reuse policy refuses. A refused
+  start is E_ALREADY_STARTED with the id's current run id and its status. A start sent again
+  (the id's current run is this run id) is reply(1) and writes nothing.
+
+  Returns reply(1), or E_ALREADY_STARTED with the running run's id. With a start signal, a
+  running run of the workflow id is signalled instead (conflict policy USE_EXISTING, as
+  Temporal's signal-with-start): reply(1, <its run id>); a new run's history begins
+  WorkflowExecutionStarted, WorkflowExecutionSignaled, WorkflowTaskScheduled.
 ]]
 --- @include "run"
+--- @include "signals"
+--- @include "id-policy"
+--- @include "run-start"
 begin_run(KEYS, ARGV)
+local startSignal = ARGV[11] or ''
 
 local workflowId, workflowType, taskQueue, attrs = ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local taskTimeout, runTimeout = tonumber(ARGV[7]), tonumber(ARGV[8])
 
-local current = redis.call('HMGET', K_WID, 'run', 'status')
-if current[1] and current[2] == 'RUNNING' then
-  return reply(E_ALREADY_STARTED, current[1] or RUN_ID)
+-- This very run exists already: a start delivered again (a child's start, after a crash).
+if get('status') then return reply(1) end
+local action, current, status = resolve_workflow_id(ARGV[12] or '', ARGV[13] or '', ARGV[14] or '', ARGV[15] or '')
+if action == 'started' then return reply(1) end
+if action == 'refused' then return reply(E_ALREADY_STARTED, current, status) end
+if action == 'existing' then
+  if startSignal ~= '' then
+    use_run(current)
+    signal_run(startSignal)
+    if RUNS.in_start_delay() then RUNS.end_backoff('d') end
+  end
+  return reply(1, current)
 end
 
-local fields = { status = 'RUNNING', wid = workflowId, type = workflowType, tq = taskQueue, start = NOW, last = 0,
-  wfto = taskTimeout, wft = '', wtok = 0, sticky = '', stto = 0, creq = 0, hsz = 0,
-  mxe = tonumber(ARGV[9]), mxb = tonumber(ARGV[10]) }
-for field, value in pairs(fields) do set(field, value) end
-redis.call('HSET', K_WID, 'run', RUN_ID, 'status', 'RUNNING')
-for _, index in ipairs({ K_OPEN, KEYS[10], KEYS[11], KEYS[12] }) do redis.call('ZADD', index, NOW, RUN_ID) end
-append('WorkflowExecutionStarted', NOW, attrs)
-if runTimeout > 0 then
-  add_deadline(deadline_member('run'), NOW + runTimeout, runTimeout)
-  set('rdl', 1)
-end
-schedule_wft(1, 0)
+local retryPolicy, cron, crn, executionTimeout = ARGV[17] or '', ARGV[18] or '', ARGV[19] or '', tonumber(ARGV[21] or '0') or 0
+local backoff = tonumber(ARGV[20] or '0') or 0
+if crn ~= '' then backoff = RUNS.cron_next(cjson.decode(crn), NOW) - NOW end
+RUNS.create_run({ wid = workflowId, type = workflowType, tq = taskQueue, attrs = attrs, wfto = taskTimeout, rto = runTimeout,
+  mxe = tonumber(ARGV[9]), mxb = tonumber(ARGV[10]), signal = startSignal, backoff = backoff, delayKind = crn ~= '' and 'c' or 'd',
+  chain = { frst = RUN_ID, exp = executionTimeout > 0 and jint(NOW + executionTimeout) or nil, rto = jint(runTimeout),
+    wrp = retryPolicy, cron = cron, crn = crn, ctpl = ARGV[22] or '', par = ARGV[16] or '' } })
 return reply(1)

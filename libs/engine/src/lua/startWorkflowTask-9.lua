@@ -9,8 +9,9 @@
   ARGV[5]     worker identity
   ARGV[6]     last event id the worker already holds (0 = send the whole history)
 
-  Returns reply(1, attempt, startedEventId, events, scheduledTimeMs) where events are XRANGE
-  entries and scheduledTimeMs is when the task became due (for schedule-to-start latency);
+  Returns reply(1, attempt, startedEventId, events, scheduledTimeMs, updates) where events are
+  XRANGE entries, scheduledTimeMs is when the task became due (for schedule-to-start latency) and
+  updates the admitted update requests to deliver (id, name, input, identity of each; updates.lua);
   E_STALE when the token is no longer the scheduled task (a duplicate or a stale job).
 ]]
 --- @include "run"
@@ -25,4 +26,4 @@ if get('wft') ~= 'scheduled' or get('wtok') ~= tok then return reply(E_STALE) en
 local scheduled = getn('wsct')
 local attempt, started = start_wft(identity)
 local events = redis.call('XRANGE', K_HIST, (seen + 1) .. '-0', '+')
-return reply(1, jint(attempt), jint(started), events, jint(scheduled))
+return reply(1, jint(attempt), jint(started), events, jint(scheduled), update_requests())

@@ -1,5 +1,5 @@
 import type { Logger } from '../logger';
-import { currentActivityContext, inActivity as inActivityContext } from './context';
+import { CompleteAsyncError, currentActivityContext, inActivity as inActivityContext } from './context';
 import type { ActivityInfo } from './context';
 
 /** Facts about the running attempt. @throws IllegalStateError outside an activity. */
@@ -35,6 +35,26 @@ export function waitForCancelled(): Promise<void> {
   const signal = currentActivityContext('waitForCancelled').signal;
   if (signal.aborted) return Promise.resolve();
   return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+}
+
+/**
+ * Ends the activity function without ending the attempt: the worker reports nothing and frees the
+ * slot, and the activity stays open until someone holding `info().taskToken` (or the activity's
+ * id) reports its outcome through `client.getAsyncActivityHandle(...)`. The attempt's
+ * start-to-close, heartbeat and schedule-to-close timeouts still apply: an attempt that times out
+ * is retried per its retry policy (the old token is then stale). Throws a `CompleteAsyncError`;
+ * code that catches errors around the call must rethrow it.
+ *
+ * ```ts
+ * const token = activity.info().taskToken;
+ * await approvals.requestApproval({ token });
+ * activity.raiseCompleteAsync();
+ * ```
+ * @throws IllegalStateError outside an activity.
+ */
+export function raiseCompleteAsync(): never {
+  currentActivityContext('raiseCompleteAsync');
+  throw new CompleteAsyncError();
 }
 
 /** Whether code runs inside an activity. */

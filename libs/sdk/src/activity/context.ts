@@ -27,10 +27,48 @@ export interface ActivityInfo {
   heartbeatTimeout?: number;
   /** Details of the latest heartbeat of an earlier attempt (an array, empty when none). */
   heartbeatDetails: unknown[];
+  /**
+   * This attempt's task token, for async completion: `client.getAsyncActivityHandle(taskToken)`
+   * completes, fails, heartbeats or cancels the activity from anywhere, after the activity
+   * function ended with `activity.raiseCompleteAsync()`. It names the namespace, the run, the
+   * activity (its scheduled event id and activity id) and this attempt, so it goes stale once the
+   * attempt is over (completed, timed out, retried). A string (base64url), not a secret.
+   */
+  taskToken: string;
+  /**
+   * Whether this is a local activity (`workflow.executeLocalActivity`): run by the workflow's own
+   * worker, without a task queue; its `taskToken` is empty (it cannot complete asynchronously)
+   * and heartbeats have no effect.
+   */
+  isLocal: boolean;
 }
 
-/** Why an attempt's cancellation signal fired. */
-export type CancellationReason = 'cancelRequested' | 'timedOut' | 'workerShutdown' | 'notFound';
+const COMPLETE_ASYNC = Symbol.for('durabull.CompleteAsyncError');
+
+/**
+ * What `activity.raiseCompleteAsync()` throws: it ends the activity function but not the attempt,
+ * which stays open (its timeouts still running) until an AsyncActivityHandle reports its outcome.
+ * Code that catches errors around it must rethrow it.
+ */
+export class CompleteAsyncError extends Error {
+  constructor() {
+    super('Activity will complete asynchronously');
+    this.name = 'CompleteAsyncError';
+    Object.defineProperty(this, COMPLETE_ASYNC, { value: true });
+  }
+
+  /** True for instances of any copy of this class (Jest registries, duplicate installs). */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[COMPLETE_ASYNC] === true;
+  }
+}
+
+/**
+ * Why an attempt's cancellation signal fired: the workflow asked, a deadline passed, the worker
+ * shuts down, the attempt is no longer current, or heartbeat details could not be serialised (the
+ * attempt then fails with that error, whatever the activity does next).
+ */
+export type CancellationReason = 'cancelRequested' | 'timedOut' | 'workerShutdown' | 'notFound' | 'heartbeatFailed';
 
 /**
  * The context of one running activity attempt (behind `activity.*`). The worker creates it, runs

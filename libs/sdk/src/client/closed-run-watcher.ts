@@ -24,6 +24,8 @@ export class ClosedRunWatcher {
   private subscriber?: Redis | Cluster;
   private subscribed?: Promise<unknown>;
   private readonly watches = new Map<string, Set<(closeEvent?: HistoryEvent) => void>>();
+  /** Other channels the subscriber listens to (a client's query replies), and what handles their messages. */
+  private readonly listeners = new Map<string, { handle: (message: string) => void; subscribed: Promise<unknown> }>();
 
   constructor(
     private readonly engine: Engine,
@@ -37,7 +39,12 @@ export class ClosedRunWatcher {
       // reconnects and resubscribes by itself, and the poll covers what was published meanwhile.
       const subscriber = this.connection.duplicate();
       this.subscriber = subscriber;
-      subscriber.on('message', (_channel: string, message: string) => {
+      subscriber.on('message', (channel: string, message: string) => {
+        const listener = this.listeners.get(channel);
+        if (listener) {
+          listener.handle(message);
+          return;
+        }
         const { runId, closeEvent } = parseClosedRunMessage(message);
         for (const settle of [...(this.watches.get(runId) ?? [])]) settle(closeEvent);
       });
@@ -49,6 +56,24 @@ export class ClosedRunWatcher {
       });
     }
     return this.subscribed;
+  }
+
+  /**
+   * Subscribes the same connection to `channel` too, its messages going to `handle`; resolves once
+   * the subscription is in place.
+   */
+  async listen(channel: string, handle: (message: string) => void): Promise<void> {
+    await this.ready();
+    let listener = this.listeners.get(channel);
+    if (!listener) {
+      const subscribed = this.subscriber!.subscribe(channel).catch((error: unknown) => {
+        this.listeners.delete(channel);
+        throw error;
+      });
+      listener = { handle, subscribed };
+      this.listeners.set(channel, listener);
+    }
+    await listener.subscribed;
   }
 
   /** Starts watching a run (call after {@link ready}). */

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { assertLegacyDecorator, declaredParamTypes } from './decorator-metadata';
 
 /** A registered activity: what `@Activity` and `defineActivity` attach to a function. */
 export interface ActivityDefinition {
@@ -8,6 +9,8 @@ export interface ActivityDefinition {
   readonly paramTypes: ReadonlyArray<Function | undefined>;
   /** Class of the result, restored on the workflow side (see {@link ActivityDecoratorOptions.resultType}). */
   readonly resultType?: Function;
+  /** `Class.method` of an `@Activity` method with parameters but no recorded types (no `emitDecoratorMetadata`). */
+  readonly missingParamTypes?: string;
 }
 
 /** Options of {@link Activity} and {@link defineActivity}. */
@@ -53,12 +56,15 @@ function attach(fn: Function, definition: ActivityDefinition): void {
  */
 export function Activity(options: ActivityDecoratorOptions = {}): MethodDecorator {
   return (target, propertyKey, descriptor) => {
+    assertLegacyDecorator('@Activity', propertyKey);
     const fn = descriptor.value;
     const where = `${typeof target === 'function' ? target.name : target.constructor.name}.${String(propertyKey)}`;
     if (typeof fn !== 'function') throw new TypeError(`@Activity must decorate a method, not ${where}`);
+    const { paramTypes, missing } = declaredParamTypes(target, propertyKey, fn);
     attach(fn, {
       name: checkName(options.name ?? String(propertyKey), where),
-      paramTypes: Reflect.getMetadata('design:paramtypes', target, propertyKey) ?? [],
+      paramTypes,
+      missingParamTypes: missing ? where : undefined,
       resultType: resultTypeFrom(Reflect.getMetadata('design:returntype', target, propertyKey), options.resultType),
     });
   };

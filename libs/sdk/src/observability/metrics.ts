@@ -39,14 +39,24 @@ abstract class Metric<S> {
 
   /** The state of the series `labels` name, created on first use. @throws TypeError for a wrong label set */
   protected state(labels: Labels, create: () => S): S {
+    // A frozen label set seen before names the same series for good: no check, no key to build.
+    const frozen = typeof labels === 'object' && labels !== null && Object.isFrozen(labels);
+    if (frozen) {
+      const known = this.seriesOfFrozen.get(labels);
+      if (known) return known.state;
+    }
     const key = this.key(labels);
     let entry = this.series.get(key);
     if (!entry) {
       entry = { labels: Object.freeze(Object.fromEntries(this.labelNames.map((name) => [name, labels[name]!]))), state: create() };
       this.series.set(key, entry);
     }
+    if (frozen) this.seriesOfFrozen.set(labels, entry);
     return entry.state;
   }
+
+  /** Series by a frozen label set already checked (WorkerMetrics hands out one per type). */
+  private readonly seriesOfFrozen = new WeakMap<Labels, { labels: Labels; state: S }>();
 
   private key(labels: Labels): string {
     const given = Object.keys(labels ?? {});

@@ -1,4 +1,4 @@
-import type { Counter, Gauge, Histogram, MetricsRegistry } from './metrics';
+import type { MeterCounter, MeterGauge, MeterHistogram, MetricMeter } from './meter';
 
 /** The names of the metrics a worker records. */
 export const WorkerMetricNames = {
@@ -17,69 +17,84 @@ export const WorkerMetricNames = {
 const WORKFLOW = ['namespace', 'task_queue', 'workflow_type'] as const;
 const ACTIVITY = ['namespace', 'task_queue', 'activity_type'] as const;
 
-/** The metrics a worker records, registered in its registry, with its namespace and task queue. */
+/** The metrics a worker records, created through its meter, with its namespace and task queue. */
 export class WorkerMetrics {
-  readonly workflowTaskScheduleToStart: Histogram;
-  readonly workflowTaskExecution: Histogram;
-  readonly workflowTaskFailures: Counter;
-  readonly activityScheduleToStart: Histogram;
-  readonly activityExecution: Histogram;
-  readonly activityFailures: Counter;
-  readonly activityRetries: Counter;
-  readonly cacheHits: Counter;
-  readonly cacheMisses: Counter;
-  readonly cacheSize: Gauge;
+  readonly workflowTaskScheduleToStart: MeterHistogram;
+  readonly workflowTaskExecution: MeterHistogram;
+  readonly workflowTaskFailures: MeterCounter;
+  readonly activityScheduleToStart: MeterHistogram;
+  readonly activityExecution: MeterHistogram;
+  readonly activityFailures: MeterCounter;
+  readonly activityRetries: MeterCounter;
+  readonly cacheHits: MeterCounter;
+  readonly cacheMisses: MeterCounter;
+  readonly cacheSize: MeterGauge;
 
   constructor(
-    readonly registry: MetricsRegistry,
+    readonly meter: MetricMeter,
     private readonly base: { namespace: string; task_queue: string },
   ) {
     const n = WorkerMetricNames;
-    this.workflowTaskScheduleToStart = registry.histogram(
+    this.workflowTaskScheduleToStart = meter.histogram(
       n.workflowTaskScheduleToStartLatency,
       'Time from a workflow task becoming due to a worker starting it, in seconds (0 for a task taken eagerly).',
       WORKFLOW,
     );
-    this.workflowTaskExecution = registry.histogram(
+    this.workflowTaskExecution = meter.histogram(
       n.workflowTaskExecutionLatency,
       'Time a worker spent on a workflow task, from starting it to committing or failing it, in seconds.',
       WORKFLOW,
     );
-    this.workflowTaskFailures = registry.counter(n.workflowTaskFailures, 'Workflow tasks that failed, by WorkflowTaskFailed cause.', [
+    this.workflowTaskFailures = meter.counter(n.workflowTaskFailures, 'Workflow tasks that failed, by WorkflowTaskFailed cause.', [
       ...WORKFLOW,
       'cause',
     ]);
-    this.activityScheduleToStart = registry.histogram(
+    this.activityScheduleToStart = meter.histogram(
       n.activityScheduleToStartLatency,
       'Time from an activity attempt being scheduled (its retry backoff included) to its start, in seconds.',
       ACTIVITY,
     );
-    this.activityExecution = registry.histogram(
+    this.activityExecution = meter.histogram(
       n.activityExecutionLatency,
       'Time an activity attempt ran on a worker, in seconds.',
       ACTIVITY,
     );
-    this.activityFailures = registry.counter(
+    this.activityFailures = meter.counter(
       n.activityFailures,
       'Activity attempts that did not complete, by kind (application, timeout, canceled, server, terminated).',
       [...ACTIVITY, 'kind'],
     );
-    this.activityRetries = registry.counter(n.activityRetries, 'Activity attempts started after the first (retries).', ACTIVITY);
-    this.cacheHits = registry.counter(n.workflowCacheHits, "Workflow tasks whose run was in the worker's cache.", WORKFLOW);
-    this.cacheMisses = registry.counter(
+    this.activityRetries = meter.counter(n.activityRetries, 'Activity attempts started after the first (retries).', ACTIVITY);
+    this.cacheHits = meter.counter(n.workflowCacheHits, "Workflow tasks whose run was in the worker's cache.", WORKFLOW);
+    this.cacheMisses = meter.counter(
       n.workflowCacheMisses,
       "Workflow tasks whose run was not in the worker's cache and was rebuilt by replaying its history (a run's first activation counts as neither).",
       WORKFLOW,
     );
-    this.cacheSize = registry.gauge(n.workflowCacheSize, "Runs held in the worker's workflow cache.", ['namespace', 'task_queue']);
+    this.cacheSize = meter.gauge(n.workflowCacheSize, "Runs held in the worker's workflow cache.", ['namespace', 'task_queue']);
   }
 
+  // One frozen label set per type, made once: every task asks for its type's labels, and a
+  // frozen set lets the built-in meter find its series without checking the labels again.
+  private readonly workflowLabels = new Map<string, Readonly<{ namespace: string; task_queue: string; workflow_type: string }>>();
+  private readonly activityLabels = new Map<string, Readonly<{ namespace: string; task_queue: string; activity_type: string }>>();
+
   workflow(workflowType: string): { namespace: string; task_queue: string; workflow_type: string } {
-    return { ...this.base, workflow_type: workflowType };
+    let labels = this.workflowLabels.get(workflowType);
+    if (!labels) {
+      labels = Object.freeze({ namespace: this.base.namespace, task_queue: this.base.task_queue, workflow_type: workflowType });
+      this.workflowLabels.set(workflowType, labels);
+    }
+    return labels;
   }
 
   activity(activityType: string): { namespace: string; task_queue: string; activity_type: string } {
-    return { ...this.base, activity_type: activityType };
+    let labels = this.activityLabels.get(activityType);
+    if (!labels) {
+      labels = Object.freeze({ namespace: this.base.namespace, task_queue: this.base.task_queue, activity_type: activityType });
+      this.activityLabels.set(activityType, labels);
+    }
+    return labels;
   }
 
   setCacheSize(size: number): void {

@@ -1,15 +1,17 @@
-import { ApplicationError, CancelledError, PayloadSizeError, ServerError, decodeAndValidateSync } from '@durabull/common';
-import type { CodecChain, Failure, FailureConverter, Payload, PayloadConverter } from '@durabull/common';
+import { ApplicationError, CancelledError, decodeAndValidateSync } from '@durabull/common';
+import type { CodecChain, FailureConverter, Payload, PayloadConverter } from '@durabull/common';
+import { describeTaskQueue } from '@durabull/engine';
 import type {
   ActivityOutcome,
   ActivityTaskJobData,
   ActivityTaskStart,
   Engine,
-  FailureFacts,
   WorkflowTaskJobData,
   WorkflowTaskStart,
 } from '@durabull/engine';
-import { ActivityContext } from '../activity/context';
+import { ActivityContext, CompleteAsyncError } from '../activity/context';
+import { encodeActivityOutcome, encodeResult, failureFacts } from '../activity/outcome';
+import { encodeTaskToken } from '../activity/task-token';
 import type { ActivityInfo } from '../activity/context';
 import type { RegisteredActivity } from '../definitions/activity';
 import { composeInterceptors, headersOf } from '../interceptors';
@@ -43,19 +45,6 @@ export function activityLogAttributes(info: ActivityInfo): Record<string, unknow
 const DEFAULT_HEARTBEAT_THROTTLE_MS = 30_000;
 const MAX_HEARTBEAT_THROTTLE_MS = 60_000;
 
-/** The retry-relevant facts of a failure, for the engine's retry decision. */
-export function failureFacts(failure: Failure): FailureFacts {
-  if (failure.applicationFailureInfo) {
-    const info = failure.applicationFailureInfo;
-    return { kind: 'application', type: info.type, nonRetryable: info.nonRetryable, nextRetryDelay: info.nextRetryDelay };
-  }
-  if (failure.timeoutFailureInfo) return { kind: 'timeout', timeoutType: failure.timeoutFailureInfo.timeoutType };
-  if (failure.canceledFailureInfo) return { kind: 'canceled' };
-  if (failure.terminatedFailureInfo) return { kind: 'terminated' };
-  if (failure.serverFailureInfo) return { kind: 'server', nonRetryable: failure.serverFailureInfo.nonRetryable };
-  return { kind: 'application', type: '', nonRetryable: false };
-}
-
 /**
  * One running attempt: its context plus the worker-side enforcement of its deadlines and the
  * throttled heartbeat sender.
@@ -67,8 +56,13 @@ class RunningActivity {
   private heartbeatTimer?: NodeJS.Timeout;
   private heartbeatInFlight?: Promise<void>;
   private lastHeartbeatSent = 0;
-  /** Details recorded but not yet sent (throttled). */
-  private unsent?: unknown[];
+  /** Details recorded but not yet sent (throttled), converted to payloads at the call. */
+  private unsent?: Payload[];
+  /**
+   * Why heartbeat details could not be serialised (a circular object): the attempt was cancelled
+   * and fails with this error, even if the activity returns normally afterwards.
+   */
+  heartbeatFailure?: unknown;
   readonly throttleMs: number;
 
   constructor(
@@ -102,8 +96,16 @@ class RunningActivity {
   }
 
   private heartbeat(details: unknown[]): void {
+    if (this.heartbeatFailure !== undefined) return;
+    try {
+      // Converted at the call, so that details no payload can hold fail the attempt right here.
+      this.unsent = this.runner.settings.payloads.toPayloads(details);
+    } catch (error) {
+      this.heartbeatFailure = error;
+      this.context.cancel('heartbeatFailed', `Activity heartbeat details cannot be serialised: ${(error as Error).message}`);
+      return;
+    }
     if (this.context.info.heartbeatTimeout) this.armHeartbeatDeadline(this.context.info.heartbeatTimeout);
-    this.unsent = details;
     if (this.heartbeatTimer || this.heartbeatInFlight) return;
     const wait = Math.max(0, this.lastHeartbeatSent + this.throttleMs - Date.now());
     this.heartbeatTimer = setTimeout(() => this.sendHeartbeat(), wait);
@@ -130,11 +132,16 @@ class RunningActivity {
       });
   }
 
-  private async encodeDetails(details: unknown[]): Promise<Payload[]> {
-    const { payloads, codecs, logger } = this.runner.settings;
-    const encoded = await codecs.encode(payloads.toPayloads(details));
+  private async encodeDetails(details: Payload[]): Promise<Payload[]> {
+    const { codecs, logger } = this.runner.settings;
+    const encoded = await codecs.encode(details);
     checkPayloadSize(encoded, `Activity ${this.context.info.activityType} heartbeat details`, this.runner.limits, logger);
     return encoded;
+  }
+
+  /** Whether details were recorded that no heartbeat sent yet. */
+  get hasUnsentDetails(): boolean {
+    return this.unsent !== undefined;
   }
 
   /** Details recorded but never sent: they go with the attempt's outcome (not throttled). */
@@ -229,24 +236,32 @@ export class ActivityTaskRunner {
       scheduleToCloseTimeout: activity.scheduleToCloseTimeout || undefined,
       startToCloseTimeout: activity.startToCloseTimeout || undefined,
       heartbeatTimeout: activity.heartbeatTimeout || undefined,
-      heartbeatDetails: payloads.fromPayloads(await codecs.decode(activity.heartbeatDetails)),
+      // No await where there is nothing to decode (no codecs, no details: most attempts).
+      heartbeatDetails: payloads.fromPayloads(
+        codecs.empty || activity.heartbeatDetails.length === 0 ? activity.heartbeatDetails : await codecs.decode(activity.heartbeatDetails),
+      ),
+      taskToken: encodeTaskToken({
+        namespace: this.settings.namespace,
+        workflowId: task.workflowId,
+        runId: task.runId,
+        scheduledEventId: task.scheduledEventId,
+        attempt: task.attempt,
+        activityId: activity.activityId,
+      }),
+      isLocal: false,
     };
     const running = new RunningActivity(this, task, info, start, this.settings.logger);
     const key = attemptKey(task.runId, task.scheduledEventId, task.attempt);
     this.running.set(key, running);
     const { context } = running;
-    let outcome: ActivityOutcome;
+    // Undefined when the function ended with raiseCompleteAsync(): the attempt stays open.
+    let outcome: ActivityOutcome | undefined;
     const startedAt = performance.now();
     try {
       const registered = this.activities.get(activity.activityType);
-      if (!registered) {
-        throw new ApplicationError(
-          `Activity function ${activity.activityType} for workflow ${task.workflowId} is not registered on this worker, available activities: ${[...this.activities.keys()].sort().join(', ') || '(none)'}`,
-          { type: 'NotFoundError' },
-        );
-      }
+      if (!registered) throw await this.notRegistered(activity.activityType, activity.taskQueue, task.workflowId);
       const args = decodeAndValidateSync(
-        await codecs.decode(scheduled['input'] as Payload[]),
+        codecs.empty ? (scheduled['input'] as Payload[]) : await codecs.decode(scheduled['input'] as Payload[]),
         [...registered.definition.paramTypes],
         activity.activityType,
         payloads,
@@ -257,14 +272,17 @@ export class ActivityTaskRunner {
         async (input) => registered.invoke(...input.args),
       );
       const result = await context.run(() => invoke({ info, args, headers: headersOf(scheduled) }));
-      outcome = { kind: 'completed', result: [payloads.toPayload(result)] };
+      outcome = { kind: 'completed', result: [encodeResult(payloads, result, activity.activityType)] };
     } catch (error) {
-      outcome = this.outcomeOf(error, context);
+      outcome = error instanceof CompleteAsyncError ? undefined : this.outcomeOf(error, context);
     } finally {
       running.stop();
+      // Whatever the activity did after its heartbeat failed, that failure is the attempt's outcome.
+      if (running.heartbeatFailure !== undefined) outcome = this.failed(running.heartbeatFailure);
       this.running.delete(key);
       metrics.activityExecution.observe(labels, (performance.now() - startedAt) / 1000);
     }
+    if (!outcome) return this.leaveOpen(task, running);
     if (context.reason !== 'notFound' && (outcome.kind !== 'completed' || context.reason === 'timedOut')) {
       const kind = context.reason === 'timedOut' ? 'timeout' : outcome.kind === 'failed' ? outcome.facts.kind : 'canceled';
       metrics.activityFailures.inc({ ...labels, kind });
@@ -280,7 +298,7 @@ export class ActivityTaskRunner {
         task,
         workerId,
         await this.encodeOutcome(outcome, activity.activityType),
-        await running.takeUnsentDetails(),
+        running.hasUnsentDetails ? await running.takeUnsentDetails() : undefined,
         eager && { identity: this.settings.identity, seenEventId: eager.seenEventId(task.runId) },
       );
       if (eager && reply.workflowTask) {
@@ -295,32 +313,26 @@ export class ActivityTaskRunner {
     eager?.release();
   }
 
-  /**
-   * The outcome as stored: encoded by the codecs and within the payload limit. A result or
-   * failure over the limit becomes a non-retryable failure saying so, as Temporal's server does.
-   */
-  private async encodeOutcome(outcome: ActivityOutcome, activityType: string): Promise<ActivityOutcome> {
+  /** The outcome as stored: encoded by the codecs and within the payload limit (see {@link encodeActivityOutcome}). */
+  private encodeOutcome(outcome: ActivityOutcome, activityType: string): Promise<ActivityOutcome> {
     const { codecs, failures, logger } = this.settings;
-    const limits = this.engine.limits;
+    return encodeActivityOutcome(outcome, `Activity ${activityType}`, { codecs, failures, logger, limits: this.engine.limits });
+  }
+
+  /**
+   * The function ended with raiseCompleteAsync(): nothing is reported, the attempt stays open for
+   * an AsyncActivityHandle (its deadlines still armed in the engine), and the slot is freed.
+   * Heartbeat details recorded but not sent yet are sent now, while this worker still holds the
+   * attempt.
+   */
+  private async leaveOpen(task: ActivityTaskJobData, running: RunningActivity): Promise<void> {
+    const { info } = running.context;
+    this.settings.logger.debug('Activity will complete asynchronously', activityLogAttributes(info));
     try {
-      switch (outcome.kind) {
-        case 'completed': {
-          const result = await codecs.encode(outcome.result);
-          checkPayloadSize(result, `Activity ${activityType} result`, limits, logger);
-          return { kind: 'completed', result };
-        }
-        case 'canceled':
-          return { kind: 'canceled', details: await codecs.encode(outcome.details) };
-        case 'failed': {
-          const failure = await codecs.encodeFailure(outcome.failure);
-          checkPayloadSize(failure, `Activity ${activityType} failure`, limits, logger);
-          return { ...outcome, failure };
-        }
-      }
+      const details = await running.takeUnsentDetails();
+      if (details) await this.sendHeartbeat(task, details);
     } catch (error) {
-      if (!(error instanceof PayloadSizeError)) throw error;
-      const failure = failures.errorToFailure(new ServerError(error.message, { nonRetryable: true }));
-      return { kind: 'failed', failure: await codecs.encodeFailure(failure), facts: failureFacts(failure) };
+      this.settings.logger.warn('Heartbeat failed', { ...activityLogAttributes(info), error: (error as Error).message });
     }
   }
 
@@ -331,10 +343,38 @@ export class ActivityTaskRunner {
     if (context.reason === 'cancelRequested' && cancelled) {
       return { kind: 'canceled', details: error instanceof CancelledError ? this.settings.payloads.toPayloads(error.details) : [] };
     }
-    const failure =
-      context.reason === 'workerShutdown'
-        ? failures.errorToFailure(new ApplicationError('Worker shutting down', { type: 'WorkerShutdown', cause: error }))
-        : failures.errorToFailure(error);
+    // Stopped by the shutdown (its signal's error, or an abort): reported as a WorkerShutdown
+    // failure. An error of the activity's own, even one thrown because of the shutdown, is
+    // recorded as it is.
+    if (context.reason === 'workerShutdown' && cancelled) {
+      return this.failed(new ApplicationError('Worker shutting down', { type: 'WorkerShutdown', cause: error }));
+    }
+    return this.failed(error);
+  }
+
+  /**
+   * The failure of an attempt of an activity type this worker does not run: retryable while a
+   * live worker of the task queue runs it (a rolling deploy: the retry may reach that one), for
+   * good when none does (a typo or a missing registration would otherwise be retried for ever).
+   */
+  private async notRegistered(activityType: string, taskQueue: string, workflowId: string): Promise<ApplicationError> {
+    const here = [...this.activities.keys()].sort().join(', ') || '(none)';
+    const pollers = await describeTaskQueue(this.engine.redis, this.engine.keys, taskQueue).catch(() => undefined);
+    // Unknown (Redis failed): retry rather than give up.
+    const elsewhere = pollers === undefined || pollers.some((p) => p.state === 'live' && p.activityTypes.includes(activityType));
+    return elsewhere
+      ? new ApplicationError(
+          `Activity function ${activityType} for workflow ${workflowId} is not registered on this worker, available activities: ${here}`,
+          { type: 'NotFoundError' },
+        )
+      : new ApplicationError(
+          `Activity function ${activityType} for workflow ${workflowId} is not registered on any worker of task queue ${taskQueue} (this worker has: ${here})`,
+          { type: 'NotFoundError', nonRetryable: true },
+        );
+  }
+
+  private failed(error: unknown): ActivityOutcome {
+    const failure = this.settings.failures.errorToFailure(error);
     return { kind: 'failed', failure, facts: failureFacts(failure) };
   }
 

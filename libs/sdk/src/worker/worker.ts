@@ -1,115 +1,31 @@
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DelayedError, Worker as BullWorker } from 'bullmq';
 import type { Job, WorkerOptions as BullWorkerOptions } from 'bullmq';
-import { IllegalStateError, optionalMilliseconds } from '@durabull/common';
-import type { Duration } from '@durabull/common';
-import { QueueNames, assertName } from '@durabull/engine';
-import type { ActivityTaskJobData, WakeJobData, WorkflowTaskJobData } from '@durabull/engine';
-import type { Cluster, Redis } from 'ioredis';
+import { IllegalStateError } from '@durabull/common';
+import { QueueNames, handOverQueries } from '@durabull/engine';
+import type { ActivityTaskJobData, MessageJobData, QueryJobData, WakeJobData, WorkflowTaskJobData } from '@durabull/engine';
 import type { Client } from '../client/client';
-import { collectActivities } from '../definitions/activity';
-import { requireWorkflowDefinition } from '../definitions/workflow';
-import type { WorkflowDefinition } from '../definitions/workflow';
-import { checkInterceptors } from '../interceptors';
-import type { WorkerInterceptors } from '../interceptors';
-import { ConsoleLogger } from '../logger';
 import type { Logger } from '../logger';
-import { MetricsRegistry, PROMETHEUS_CONTENT_TYPE } from '../observability/metrics';
+import { MetricsRegistry } from '../observability/metrics';
 import { WorkerMetrics } from '../observability/worker-metrics';
 import { ActivityTaskRunner } from './activity-tasks';
+import { BULLMQ_RECOVERY_OPTIONS, WorkerConnections, abandonBullWorker, settlesBefore } from './connections';
+import { Maintenance } from './maintenance';
+import { checkWorkerOptions } from './options';
+import type { ResolvedWorkerOptions, WorkerOptions } from './options';
+import { PrometheusServer } from '../observability/prometheus-server';
+import { QueryResponder } from './queries';
 import { Slots } from './slots';
 import { WorkflowTaskRunner } from './workflow-tasks';
+import { LocalActivityExecutor } from './local-activities';
 
-/** Options of a {@link Worker}. */
-export interface WorkerOptions {
-  /** Task queue whose workflow and activity tasks this worker runs. */
-  taskQueue: string;
-  /** Workflow classes (decorated with `@WorkflowDefn`) this worker runs. */
-  workflows?: Array<new () => object>;
-  /**
-   * Activities this worker runs: instances of classes with `@Activity` methods (one instance
-   * serves all concurrent invocations), classes with static `@Activity` methods, and functions
-   * from `defineActivity`.
-   */
-  activities?: unknown[];
-  /** Activity attempts run at once. @default 100 */
-  maxConcurrentActivityTaskExecutions?: number;
-  /** Workflow tasks run at once. @default 100 */
-  maxConcurrentWorkflowTaskExecutions?: number;
-  /**
-   * Running workflows kept in memory (LRU), so their next task applies only new events; their
-   * next task is routed to this worker first. 0 disables the cache and sticky routing. @default 1000
-   */
-  maxCachedWorkflows?: number;
-  /**
-   * How long a task routed to this worker (sticky) waits for it before any worker of the task
-   * queue may take it. @default 5 s
-   */
-  stickyQueueScheduleToStartTimeout?: Duration;
-  /**
-   * On shutdown, how long running activities may finish before their cancellation signal fires;
-   * they are then reported as failed (type `WorkerShutdown`) and retried elsewhere. @default 10 s
-   */
-  shutdownGraceTime?: Duration;
-  /**
-   * How often the worker re-dispatches tasks and fires deadlines that crashed processes left
-   * behind (an outbox sweep). @default 5 s
-   */
-  sweepInterval?: Duration;
-  /**
-   * Run work this worker creates for itself without a queue round trip, as Temporal's eager
-   * execution does: an activity scheduled by a workflow task starts here at once when its task
-   * queue is this worker's and an activity slot is free; the next workflow task of a run cached
-   * here starts at once when an activity of it completes here and a workflow task slot is free
-   * (or comes free within 20 ms: such a task goes ahead of those waiting in the queues).
-   * History is the same either way. @default true
-   */
-  eagerExecution?: boolean;
-  /** Identity recorded in history. @default the client's identity */
-  identity?: string;
-  /**
-   * Where the worker logs: any object with `debug`, `info`, `warn` and `error(message,
-   * attributes)` (pino, winston and the like fit with a small adapter). Entries about a task
-   * carry its ids (`workflowId`, `runId`, `workflowType`; `activityId`, `activityType`, `attempt`
-   * for activities); `workflow.logger` and `activity.logger` write here with the same ids.
-   * @default a ConsoleLogger at level `DURABULL_LOG_LEVEL` (warn)
-   */
-  logger?: Logger;
-  /**
-   * Metrics: the worker records task latencies, failures, retries and workflow cache use into
-   * `registry` (`worker.metrics`), and with `prometheus` serves them over HTTP.
-   * @default a new registry per worker, no HTTP endpoint
-   */
-  metrics?: WorkerMetricsOptions;
-  /**
-   * Hooks around scheduling activities (inside workflow code) and running them, such as
-   * `@durabull/opentelemetry`'s. @default none
-   */
-  interceptors?: WorkerInterceptors;
-}
-
-/** The worker option `metrics`. */
-export interface WorkerMetricsOptions {
-  /**
-   * Where the worker records its metrics; share one between workers (of different task queues)
-   * to serve them together, or register your own metrics in it. @default a new MetricsRegistry
-   */
-  registry?: MetricsRegistry;
-  /**
-   * Serve the registry at `GET /metrics` in the Prometheus text format (0.0.4) while the worker
-   * runs; the server listens when the worker starts and closes when it shuts down.
-   * @default no endpoint
-   */
-  prometheus?: {
-    /** TCP port, 0 for any free port (see `worker.prometheusAddress`). */
-    port: number;
-    /** Address to listen on. @default all interfaces (Node's default) */
-    host?: string;
-  };
-}
+/**
+ * How long shutdown waits for Redis beyond `shutdownGraceTime` (closing queues, handing cached
+ * runs back) before it drops the connections: a worker exits even while Redis is unreachable,
+ * and what it held is recovered by the engine's deadlines and the other workers' sweeps.
+ */
+const SHUTDOWN_REDIS_MARGIN_MS = 2_000;
 
 /**
  * How long a completed activity waits for a workflow task slot to take its run's next workflow
@@ -117,86 +33,7 @@ export interface WorkerMetricsOptions {
  */
 const EAGER_WORKFLOW_TASK_SLOT_WAIT_MS = 20;
 
-const WORKER_OPTIONS = new Set([
-  'taskQueue',
-  'workflows',
-  'activities',
-  'maxConcurrentActivityTaskExecutions',
-  'maxConcurrentWorkflowTaskExecutions',
-  'maxCachedWorkflows',
-  'stickyQueueScheduleToStartTimeout',
-  'shutdownGraceTime',
-  'sweepInterval',
-  'eagerExecution',
-  'identity',
-  'logger',
-  'metrics',
-  'interceptors',
-]);
-
-/** Checks the `metrics` option. */
-function checkMetricsOptions(value: unknown): WorkerMetricsOptions {
-  if (value === undefined) return {};
-  if (typeof value !== 'object' || value === null) throw new TypeError(`Invalid metrics: ${JSON.stringify(value)} (an object)`);
-  const unknown = Object.keys(value).filter((key) => key !== 'registry' && key !== 'prometheus');
-  if (unknown.length > 0) throw new TypeError(`Unknown metrics option(s): ${unknown.join(', ')}`);
-  const { registry, prometheus } = value as WorkerMetricsOptions;
-  if (registry !== undefined && !(registry instanceof MetricsRegistry)) {
-    throw new TypeError('Invalid metrics.registry: not a MetricsRegistry');
-  }
-  if (prometheus !== undefined) {
-    if (typeof prometheus !== 'object' || prometheus === null) {
-      throw new TypeError(`Invalid metrics.prometheus: ${JSON.stringify(prometheus)} (an object with port and host)`);
-    }
-    const extra = Object.keys(prometheus).filter((key) => key !== 'port' && key !== 'host');
-    if (extra.length > 0) throw new TypeError(`Unknown metrics.prometheus option(s): ${extra.join(', ')}`);
-    const { port, host } = prometheus;
-    if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) {
-      throw new TypeError(`Invalid metrics.prometheus.port: ${JSON.stringify(port)} (an integer from 0 to 65535)`);
-    }
-    if (host !== undefined && (typeof host !== 'string' || host.length === 0)) {
-      throw new TypeError(`Invalid metrics.prometheus.host: ${JSON.stringify(host)} (a non-empty string)`);
-    }
-  }
-  return { registry, prometheus };
-}
-
-/** Checks the `interceptors` option. */
-function checkWorkerInterceptors(value: unknown): WorkerInterceptors {
-  if (value === undefined) return {};
-  if (typeof value !== 'object' || value === null) {
-    throw new TypeError(`Invalid interceptors: ${JSON.stringify(value)} (an object with workflow and activity lists)`);
-  }
-  const unknown = Object.keys(value).filter((key) => key !== 'workflow' && key !== 'activity');
-  if (unknown.length > 0) throw new TypeError(`Unknown interceptors option(s): ${unknown.join(', ')} (workflow, activity)`);
-  const { workflow, activity } = value as WorkerInterceptors;
-  checkInterceptors('interceptors.workflow', workflow, ['scheduleActivity']);
-  checkInterceptors('interceptors.activity', activity, ['execute']);
-  return { workflow, activity };
-}
-
-function positiveInteger(name: string, value: unknown, fallback: number, allowZero = false): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < (allowZero ? 0 : 1)) {
-    throw new TypeError(`Invalid ${name}: ${JSON.stringify(value)} (an integer ${allowZero ? '>= 0' : '>= 1'})`);
-  }
-  return value;
-}
-
 type State = 'created' | 'running' | 'stopping' | 'stopped';
-
-/** Worker options with defaults applied and durations in ms. */
-export interface ResolvedWorkerOptions {
-  readonly taskQueue: string;
-  readonly maxConcurrentActivityTaskExecutions: number;
-  readonly maxConcurrentWorkflowTaskExecutions: number;
-  readonly maxCachedWorkflows: number;
-  readonly stickyQueueScheduleToStartTimeout: number;
-  readonly shutdownGraceTime: number;
-  readonly sweepInterval: number;
-  readonly eagerExecution: boolean;
-  readonly identity: string;
-}
 
 /**
  * Runs the workflow and activity tasks of one task queue. Any number of workers, in any number
@@ -207,20 +44,19 @@ export class Worker {
   /** Unique id of this worker: its sticky queue and cancellation channel. */
   readonly workerId = randomBytes(8).toString('hex');
   readonly options: ResolvedWorkerOptions;
-  /** Where this worker records its metrics (the `metrics.registry` option, or its own). */
+  /** Where this worker records its metrics (the `metrics.registry` option, or its own; empty with `metrics.meter`). */
   readonly metrics: MetricsRegistry;
-  private readonly prometheus?: { port: number; host?: string };
-  private metricsServer?: Server;
+  private readonly prometheus?: PrometheusServer;
   private readonly logger: Logger;
   private readonly workflowTasks?: WorkflowTaskRunner;
   private readonly activityTasks?: ActivityTaskRunner;
+  /** Answers queries of the runs of this worker's workflows (with workflows only). */
+  private readonly queries?: QueryResponder;
   private state: State = 'created';
   private bullWorkers: BullWorker[] = [];
-  private subscriber?: Redis | Cluster;
-  private connections: Array<Redis | Cluster> = [];
+  private readonly connections: WorkerConnections;
   private readonly background = new Set<Promise<void>>();
-  private sweepTimer?: NodeJS.Timeout;
-  private sweeping?: Promise<void>;
+  private readonly maintenance: Maintenance;
   private stopped?: Promise<void>;
   private resolveRun?: () => void;
 
@@ -228,38 +64,24 @@ export class Worker {
     readonly client: Client,
     options: WorkerOptions,
   ) {
-    const unknown = Object.keys(options ?? {}).filter((key) => !WORKER_OPTIONS.has(key));
-    if (unknown.length > 0) throw new TypeError(`Unknown worker option(s): ${unknown.join(', ')}`);
-    assertName('taskQueue', options.taskQueue);
-    const workflows = new Map<string, WorkflowDefinition>();
-    for (const cls of options.workflows ?? []) {
-      const definition = requireWorkflowDefinition(cls);
-      if (workflows.has(definition.name)) throw new TypeError(`More than one workflow is named ${JSON.stringify(definition.name)}`);
-      workflows.set(definition.name, definition);
-    }
-    const activities = collectActivities(options.activities ?? []);
-    if (workflows.size === 0 && activities.size === 0) {
-      throw new TypeError('A worker needs at least one workflow or activity');
-    }
-    this.options = {
-      taskQueue: options.taskQueue,
-      maxConcurrentActivityTaskExecutions: positiveInteger('maxConcurrentActivityTaskExecutions', options.maxConcurrentActivityTaskExecutions, 100),
-      maxConcurrentWorkflowTaskExecutions: positiveInteger('maxConcurrentWorkflowTaskExecutions', options.maxConcurrentWorkflowTaskExecutions, 100),
-      maxCachedWorkflows: positiveInteger('maxCachedWorkflows', options.maxCachedWorkflows, 1000, true),
-      stickyQueueScheduleToStartTimeout:
-        optionalMilliseconds(options.stickyQueueScheduleToStartTimeout, 'stickyQueueScheduleToStartTimeout') ?? 5_000,
-      shutdownGraceTime: optionalMilliseconds(options.shutdownGraceTime, 'shutdownGraceTime') ?? 10_000,
-      sweepInterval: optionalMilliseconds(options.sweepInterval, 'sweepInterval') ?? 5_000,
-      eagerExecution: options.eagerExecution ?? true,
-      identity: options.identity ?? `${client.identity}#${this.workerId.slice(0, 6)}`,
-    };
-    this.logger = options.logger ?? new ConsoleLogger();
-    const metricsOptions = checkMetricsOptions(options.metrics);
-    const interceptors = checkWorkerInterceptors(options.interceptors);
-    this.metrics = metricsOptions.registry ?? new MetricsRegistry();
-    this.prometheus = metricsOptions.prometheus && { ...metricsOptions.prometheus };
+    const checked = checkWorkerOptions(options, `${client.identity}#${this.workerId.slice(0, 6)}`);
+    const { workflows, activities, interceptors } = checked;
+    this.options = checked.options;
+    this.logger = checked.logger;
+    this.metrics = checked.metrics.registry ?? new MetricsRegistry();
+    const { prometheus } = checked.metrics;
+    if (prometheus) this.prometheus = new PrometheusServer(this.metrics, { ...prometheus }, this.logger);
+    const running = () => this.state === 'running';
+    this.connections = new WorkerConnections(client.connection, running);
+    this.maintenance = new Maintenance(client.engine, {
+      workerId: this.workerId,
+      poller: { taskQueue: this.options.taskQueue, identity: this.options.identity, activityTypes: [...activities.keys()] },
+      sweepInterval: this.options.sweepInterval,
+      logger: this.logger,
+      running,
+    });
     const { engine, payloads, failures, namespace } = client;
-    const metrics = new WorkerMetrics(this.metrics, { namespace, task_queue: this.options.taskQueue });
+    const metrics = new WorkerMetrics(checked.metrics.meter ?? this.metrics, { namespace, task_queue: this.options.taskQueue });
     const workflowSlots = new Slots(this.options.maxConcurrentWorkflowTaskExecutions);
     const activitySlots = new Slots(this.options.maxConcurrentActivityTaskExecutions);
     if (workflows.size > 0) {
@@ -277,6 +99,21 @@ export class Worker {
           metrics,
         },
         workflowSlots,
+      );
+      const workflowTasks = this.workflowTasks;
+      // Local activities run here, with this worker's registered activities.
+      workflowTasks.localActivities = new LocalActivityExecutor(activities, {
+        namespace,
+        logger: this.logger,
+        payloads,
+        failures,
+        interceptors: [...(interceptors.activity ?? [])],
+      });
+      this.queries = new QueryResponder(
+        engine,
+        workflows,
+        { namespace, payloads, failures, logger: this.logger, interceptors: [...(interceptors.workflow ?? [])] },
+        { workerId: this.workerId, logger: this.logger, codecs: client.codecs, cached: (runId) => workflowTasks.cache.peek(runId) },
       );
     }
     if (activities.size > 0) {
@@ -339,13 +176,22 @@ export class Worker {
    * runs; undefined without the `metrics.prometheus` option, before it listens and after shutdown.
    */
   get prometheusAddress(): AddressInfo | undefined {
-    const address = this.metricsServer?.address();
-    return address && typeof address === 'object' ? address : undefined;
+    return this.prometheus?.address;
   }
 
   /** How many running workflows this worker holds in its cache. */
   get cachedWorkflows(): number {
     return this.workflowTasks?.cache.size ?? 0;
+  }
+
+  /**
+   * Whether the worker is working on a task: a workflow task or activity attempt holds a slot, or
+   * a task taken eagerly runs. (A time-skipping test environment moves the clock only while
+   * every worker is idle.)
+   */
+  get busy(): boolean {
+    const inUse = (slots?: { free: number; size: number }) => slots !== undefined && slots.free < slots.size;
+    return inUse(this.workflowTasks?.slots) || inUse(this.activityTasks?.slots) || this.background.size > 0;
   }
 
   /** Runs until {@link shutdown} is called or the process gets SIGINT or SIGTERM. */
@@ -391,17 +237,15 @@ export class Worker {
 
   private async start(): Promise<void> {
     this.state = 'running';
-    if (this.prometheus) await this.serveMetrics(this.prometheus);
+    await this.prometheus?.start();
     const { engine } = this.client;
     const { keys } = engine;
     const { taskQueue } = this.options;
-    const connection = () => {
-      const duplicate = this.client.connection.duplicate({ maxRetriesPerRequest: null });
-      this.connections.push(duplicate);
-      if (this.client.connection.isCluster) this.adoptDuplicates(duplicate as Cluster);
-      return duplicate;
-    };
-    const common = { connection: connection(), autorun: true } as const;
+    const connection = () => this.connections.open();
+    const common = { connection: connection(), autorun: true, ...BULLMQ_RECOVERY_OPTIONS } as const;
+    // Live (and sweeping once) before taking a task: a run's next task is routed here only while
+    // this worker's liveness entry holds.
+    await this.maintenance.maintain();
 
     if (this.workflowTasks) {
       const runner = this.workflowTasks;
@@ -410,11 +254,22 @@ export class Worker {
       this.addBullWorker(QueueNames.workflow, processor, { ...common, prefix: keys.taskQueuePrefix(taskQueue), concurrency });
       if (this.options.maxCachedWorkflows > 0) {
         this.addBullWorker(QueueNames.workflow, processor, {
+          ...common,
           connection: connection(),
-          autorun: true,
           prefix: keys.stickyPrefix(this.workerId),
           concurrency,
         });
+      }
+    }
+    if (this.queries) {
+      // Queries: any worker of the task queue answers one by replay; the one that caches the run
+      // gets it on its sticky query queue and answers from its cache.
+      const queries = this.queries;
+      const processor = (job: Job<QueryJobData>) => queries.answer(job.data);
+      const concurrency = this.options.maxConcurrentWorkflowTaskExecutions;
+      this.addBullWorker(QueueNames.query, processor, { ...common, connection: connection(), prefix: keys.taskQueuePrefix(taskQueue), concurrency });
+      if (this.options.maxCachedWorkflows > 0) {
+        this.addBullWorker(QueueNames.query, processor, { ...common, connection: connection(), prefix: keys.stickyPrefix(this.workerId), concurrency });
       }
     }
     if (this.activityTasks) {
@@ -429,16 +284,16 @@ export class Worker {
           }
         },
         {
+          ...common,
           connection: connection(),
-          autorun: true,
           prefix: keys.taskQueuePrefix(taskQueue),
           concurrency: this.options.maxConcurrentActivityTaskExecutions,
         },
       );
-      this.subscriber = connection();
-      this.subscriber.on('message', (_channel: string, message: string) => runner.deliverCancellation(message));
-      this.subscriber.on('error', () => undefined);
-      await this.subscriber.subscribe(keys.workerChannel(this.workerId));
+      const subscriber = connection();
+      subscriber.on('message', (_channel: string, message: string) => runner.deliverCancellation(message));
+      subscriber.on('error', () => undefined);
+      await subscriber.subscribe(keys.workerChannel(this.workerId));
     }
     this.addBullWorker(
       QueueNames.timers,
@@ -449,71 +304,16 @@ export class Worker {
           throw new DelayedError();
         }
       },
-      { connection: connection(), autorun: true, prefix: keys.timerPrefix, concurrency: 8 },
+      { ...common, connection: connection(), prefix: keys.timerPrefix, concurrency: 8 },
     );
-    if (this.options.sweepInterval > 0) {
-      this.sweepTimer = setInterval(() => {
-        this.sweeping ??= engine
-          .sweep({ graceMs: Math.max(this.options.sweepInterval, 2_000) })
-          .catch((error: Error) => this.logger.warn('Sweep failed', { error: error.message }))
-          .finally(() => (this.sweeping = undefined));
-      }, this.options.sweepInterval);
-    }
+    // Messages between runs (signal or cancel another workflow): any worker of the namespace delivers them.
+    this.addBullWorker(
+      QueueNames.messages,
+      (job: Job<MessageJobData>) => engine.deliverMessage(job.data),
+      { ...common, connection: connection(), prefix: keys.systemPrefix, concurrency: 8 },
+    );
+    this.maintenance.schedule();
     this.logger.info('Worker started', { taskQueue, workerId: this.workerId, namespace: this.client.namespace });
-  }
-
-  /** Serves the metrics registry at `GET /metrics` (Prometheus text format 0.0.4). */
-  private async serveMetrics({ port, host }: { port: number; host?: string }): Promise<void> {
-    const server = createServer((request, response) => {
-      const path = (request.url ?? '/').split('?')[0];
-      if (path !== '/metrics') {
-        response.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Not found: metrics are at /metrics\n');
-      } else if (request.method !== 'GET' && request.method !== 'HEAD') {
-        response.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain; charset=utf-8' }).end('Method not allowed\n');
-      } else {
-        const body = this.metrics.toPrometheus();
-        response.writeHead(200, { 'Content-Type': PROMETHEUS_CONTENT_TYPE, 'Content-Length': Buffer.byteLength(body) });
-        response.end(request.method === 'HEAD' ? undefined : body);
-      }
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (error) =>
-        reject(new Error(`Worker cannot serve metrics on ${host ?? '*'}:${port}: ${error.message}`, { cause: error })),
-      );
-      server.listen(port, host, () => resolve());
-    });
-    server.on('error', (error) => this.logger.warn('Metrics endpoint error', { error: error.message }));
-    this.metricsServer = server;
-    this.logger.info('Serving metrics', { url: `http://${host ?? 'localhost'}:${this.prometheusAddress?.port}/metrics` });
-  }
-
-  private async closeMetricsServer(): Promise<void> {
-    const server = this.metricsServer;
-    if (!server) return;
-    this.metricsServer = undefined;
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
-  }
-
-  /**
-   * Takes charge of the clusters BullMQ duplicates from `cluster` (each BullMQ worker's blocking
-   * connection): once this worker stops they refuse to connect again, and {@link stop}
-   * disconnects them with the worker's own connections. Closing a BullMQ worker on a Redis Cluster
-   * interrupts its BZPOPMIN by disconnecting the blocking cluster, which BullMQ's cluster recovery
-   * then reconnects before the close quits it; node connections opened by that reconnect outlive
-   * the quit and keep the process alive (BullMQ 6.7, ioredis 5.11).
-   */
-  private adoptDuplicates(cluster: Cluster): void {
-    const duplicate = cluster.duplicate.bind(cluster);
-    cluster.duplicate = (...args: Parameters<Cluster['duplicate']>) => {
-      const copy = duplicate(...args);
-      const connect = copy.connect.bind(copy);
-      copy.connect = () => (this.state === 'running' ? connect() : Promise.reject(new Error('Connection is closed.')));
-      this.connections.push(copy);
-      return copy;
-    };
   }
 
   private addBullWorker<D>(
@@ -542,27 +342,46 @@ export class Worker {
 
   private async stop(): Promise<void> {
     this.state = 'stopping';
-    clearInterval(this.sweepTimer);
-    const grace = setTimeout(() => this.activityTasks?.cancelAll(), this.options.shutdownGraceTime);
-    try {
+    this.maintenance.stop();
+    const grace = setTimeout(() => {
+      this.activityTasks?.cancelAll();
+      this.workflowTasks?.localActivities?.stopAll();
+    }, this.options.shutdownGraceTime);
+    // Whatever Redis does, the worker has stopped this long after shutdown began.
+    const deadline = Date.now() + this.options.shutdownGraceTime + SHUTDOWN_REDIS_MARGIN_MS;
+    const drained = await settlesBefore(deadline, async () => {
       await Promise.all(this.bullWorkers.map((worker) => worker.close()));
       while (this.background.size > 0) await Promise.all(this.background);
-      await this.sweeping;
-    } finally {
-      clearTimeout(grace);
+      await this.maintenance.current;
+    });
+    clearTimeout(grace);
+    if (!drained) {
+      this.logger.warn('Shutdown: Redis did not answer in time; the tasks still held are left to the other workers', {
+        workerId: this.workerId,
+      });
+      for (const worker of this.bullWorkers) abandonBullWorker(worker);
     }
-    for (const connection of this.connections.splice(0)) connection.disconnect();
-    if (this.workflowTasks) {
-      try {
-        await this.workflowTasks.releaseAll();
+    // Also BullMQ's own (blocking) connections: a queue still waiting on Redis lets go.
+    this.connections.disconnectAll();
+    // `durabull task-queue describe` shows this worker as stopped, not dead.
+    if (drained) await settlesBefore(Date.now() + 1_000, () => this.maintenance.recordPoller(true)).catch(() => false);
+    // Handing cached runs back needs Redis; without it their tasks fall back after the liveness TTL.
+    if (this.workflowTasks && drained) {
+      const { engine } = this.client;
+      const handedBack = await settlesBefore(Math.max(deadline, Date.now() + 1_000), async () => {
+        await engine.forgetWorker(this.workerId);
+        await this.workflowTasks!.releaseAll();
         // The sticky queue dies with the worker; anything routed to it from now on falls back.
-        const { engine } = this.client;
         await engine.dispatcher.queue(engine.keys.stickyPrefix(this.workerId), QueueNames.workflow).obliterate({ force: true });
-      } catch (error) {
-        this.logger.warn('Could not hand cached workflows back to the task queue', { error: (error as Error).message });
-      }
+        // Queries sent here and not taken go to their task queues.
+        await handOverQueries(engine, this.workerId);
+      }).catch((error: Error) => {
+        this.logger.warn('Could not hand cached workflows back to the task queue', { error: error.message });
+        return true;
+      });
+      if (!handedBack) this.logger.warn('Could not hand cached workflows back to the task queue: Redis did not answer in time');
     }
-    await this.closeMetricsServer();
+    await this.prometheus?.close();
     this.bullWorkers = [];
     this.state = 'stopped';
     this.logger.info('Worker stopped', { workerId: this.workerId });

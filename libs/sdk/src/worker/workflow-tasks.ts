@@ -1,6 +1,6 @@
-import { EventType, WORKFLOW_CLOSE_EVENT_TYPES, WorkflowTaskFailedCause } from '@durabull/common';
+import { EventType, PayloadSizeError, RetryState, ServerError, WORKFLOW_CLOSE_EVENT_TYPES, WorkflowTaskFailedCause } from '@durabull/common';
 import type { CodecChain, Failure, HistoryEvent, Payload } from '@durabull/common';
-import { ReplyCode } from '@durabull/engine';
+import { ReplyCode, chainTemplate } from '@durabull/engine';
 import type { ActivityTaskJobData, ActivityTaskStart, CommandRecord, Engine, WorkflowTaskJobData, WorkflowTaskStart } from '@durabull/engine';
 import type { WorkflowDefinition } from '../definitions/workflow';
 import type { Logger } from '../logger';
@@ -8,6 +8,9 @@ import type { WorkerMetrics } from '../observability/worker-metrics';
 import { WorkflowRuntime, WorkflowTaskFailure } from '../workflow/runtime';
 import type { RuntimeEnvironment } from '../workflow/runtime';
 import { checkPayloadSize } from '../payload-limits';
+import { failedLocalActivityError } from '../workflow/local-activities';
+import type { LocalActivityMarker, LocalActivityRequest } from '../workflow/local-activities';
+import type { LocalActivityExecutor } from './local-activities';
 import { LruCache } from './lru';
 import type { Slots } from './slots';
 
@@ -21,6 +24,15 @@ export interface WorkflowTaskSettings {
   /** Payload codecs: history is decoded before the code sees it, commands encoded before commit. */
   codecs: CodecChain;
   metrics: WorkerMetrics;
+}
+
+/** A workflow task this worker gives up without completing or failing it (it times out and runs elsewhere). */
+class TaskLeftToTimeOut extends Error {}
+
+/** How a local activity run by this worker ended: the marker to record, none when it was forgotten. */
+interface LocalActivityResolution {
+  request: LocalActivityRequest;
+  marker?: LocalActivityMarker;
 }
 
 /** Where a workflow task hands the activities it starts itself (eager execution). */
@@ -41,6 +53,8 @@ export class WorkflowTaskRunner {
   readonly cache: LruCache<string, WorkflowRuntime>;
   /** Set when activities scheduled here may start here at once. */
   eagerActivities?: EagerActivities;
+  /** Runs the local activities of the workflows (this worker's registered activities). */
+  localActivities?: LocalActivityExecutor;
 
   constructor(
     private readonly engine: Engine,
@@ -81,8 +95,10 @@ export class WorkflowTaskRunner {
 
   private async execute(task: WorkflowTaskJobData, start: WorkflowTaskStart, runtime: WorkflowRuntime | undefined): Promise<void> {
     const { identity, workerId, maxCachedWorkflows, stickyTimeout, logger, codecs, metrics } = this.settings;
-    const fence = start.events.at(-1)?.eventId ?? runtime?.lastEventId ?? 0;
-    const completedEventId = fence + (start.attempt > 1 ? 3 : 1);
+    let fence = start.events.at(-1)?.eventId ?? runtime?.lastEventId ?? 0;
+    // A task whose WorkflowTaskStarted is not written yet (a retry attempt, or a speculative task
+    // delivering updates) writes Scheduled, Started and Completed on completion.
+    let completedEventId = fence + (start.startedEventId === 0 ? 3 : 1);
     const startedAt = performance.now();
     const history = await this.historyFor(task, start, runtime);
     // Events from the start of history rebuild the run: a runtime at hand is not theirs to continue.
@@ -94,35 +110,67 @@ export class WorkflowTaskRunner {
     if (runtime) metrics.cacheHits.inc(labels);
     else if (history.some((e) => e.eventType === EventType.WorkflowTaskCompleted)) metrics.cacheMisses.inc(labels);
     let reserved = 0;
+    // Local activities running for this run, by sequence number: what each resolves with.
+    const localActivities = new Map<number, Promise<LocalActivityResolution>>();
     try {
-      const events = await codecs.decodeEvents(history);
+      // No awaits where there is nothing to decode (no codecs, no updates: most tasks).
+      const events = codecs.empty ? history : await codecs.decodeEvents(history);
       runtime ??= this.newRuntime(task.runId, events[0]);
-      const commands = await runtime.runTask(events, start.now, completedEventId, identity);
-      this.warnOnLongHistory(runtime);
-      for (const command of commands) {
-        command.attributes = await codecs.encodeEvent(command.attributes);
-        this.checkPayloads(command, runtime.info.workflowType);
+      const decodeUpdates = (updates: WorkflowTaskStart['updates']) =>
+        Promise.all(updates.map(async (u) => ({ ...u, input: await codecs.decode(u.input) })));
+      await runtime.activateTask(events, start.now, start.updates.length === 0 ? start.updates : await decodeUpdates(start.updates));
+      // Temporal core's workflow task heartbeat: at 80 % of the task timeout with local activities
+      // still running, the task completes with what it has and the next one is taken at once.
+      let heartbeatAt = startedAt + runtime.info.taskTimeout * 0.8;
+      let commands: CommandRecord[];
+      let reply: Awaited<ReturnType<Engine['completeWorkflowTask']>>;
+      for (;;) {
+        const heartbeat = await this.runLocalActivities(runtime, localActivities, heartbeatAt);
+        commands = runtime.takeCommands(completedEventId, identity);
+        this.warnOnLongHistory(runtime);
+        for (const command of commands) {
+          if (!codecs.empty) command.attributes = await codecs.encodeEvent(command.attributes);
+          this.checkPayloads(command, runtime.info.workflowType);
+          if (command.meta['start']) await encodeNextRun(command, codecs);
+        }
+        reserved = this.markEager(commands);
+        reply = await this.engine.completeWorkflowTask(task, {
+          identity,
+          workerId,
+          stickyTimeout: maxCachedWorkflows > 0 ? stickyTimeout : 0,
+          fence,
+          commands,
+          heartbeat,
+        });
+        this.runEagerActivities(task, runtime.info.workflowType, commands, reply);
+        reserved = 0;
+        const next = reply.nextTask;
+        if (!heartbeat || !next) break;
+        // The next task, taken by this worker: its events start at the WorkflowTaskCompleted just written.
+        runtime.lastEventId = completedEventId - 1;
+        task = { ...task, token: next.token, queue: `@${workerId}` };
+        fence = next.events.at(-1)?.eventId ?? fence;
+        completedEventId = fence + (next.startedEventId === 0 ? 3 : 1);
+        heartbeatAt = performance.now() + runtime.info.taskTimeout * 0.8;
+        await runtime.activateTask(await codecs.decodeEvents(next.events), next.now, await decodeUpdates(next.updates));
       }
-      reserved = this.markEager(commands);
-      const reply = await this.engine.completeWorkflowTask(task, {
-        identity,
-        workerId,
-        stickyTimeout: maxCachedWorkflows > 0 ? stickyTimeout : 0,
-        fence,
-        commands,
-      });
-      this.runEagerActivities(task, runtime.info.workflowType, commands, reply);
-      reserved = 0;
       if (reply.code === ReplyCode.UnhandledCommand) {
         metrics.workflowTaskFailures.inc({ ...labels, cause: WorkflowTaskFailedCause.UNHANDLED_COMMAND });
       }
+      // Handlers still running and signals never delivered are reported once the close holds.
+      if (reply.code === ReplyCode.Ok && commands.some((c) => WORKFLOW_CLOSE_EVENT_TYPES.has(c.eventType))) runtime.reportClose();
       // A run this task closed gets no more tasks: it is not kept.
       if (reply.code === ReplyCode.Ok && !runtime.closed && !commands.some((c) => WORKFLOW_CLOSE_EVENT_TYPES.has(c.eventType))) {
-        // Next time, history is read from the WorkflowTaskCompleted just written.
-        runtime.lastEventId = completedEventId - 1;
+        // Next time, history is read from the WorkflowTaskCompleted just written (a discarded
+        // speculative task wrote none: the runtime has seen everything up to the fence).
+        if (!reply.discarded) runtime.lastEventId = completedEventId - 1;
         this.cache.put(task.runId, runtime);
       }
     } catch (err) {
+      if (err instanceof TaskLeftToTimeOut) {
+        logger.info(err.message, { workflowId: task.workflowId, runId: task.runId, workflowType });
+        return;
+      }
       if (!(err instanceof WorkflowTaskFailure)) throw err;
       const cause = err.failedCause;
       metrics.workflowTaskFailures.inc({ ...labels, cause });
@@ -138,8 +186,67 @@ export class WorkflowTaskRunner {
       await this.engine.failWorkflowTask(task, identity, cause, failure);
     } finally {
       for (; reserved > 0; reserved--) this.eagerActivities?.release();
+      // Local activities not waited for any more (the run closed, the task failed or went
+      // elsewhere) stop; a later task runs them again.
+      for (const request of runtime?.abandonLocalActivities() ?? []) request.cancel?.('try');
+      for (const running of localActivities.values()) running.catch(() => undefined);
       metrics.workflowTaskExecution.observe(labels, (performance.now() - startedAt) / 1000);
       metrics.setCacheSize(this.cache.size);
+    }
+  }
+
+  /**
+   * Runs the run's local activities (those its code started, as they come) and hands each
+   * resolution to the code, until none is left, the commands close the run, or `heartbeatAt`
+   * (performance.now() time) comes first: then returns true (the task must heartbeat).
+   */
+  private async runLocalActivities(
+    runtime: WorkflowRuntime,
+    running: Map<number, Promise<LocalActivityResolution>>,
+    heartbeatAt: number,
+  ): Promise<boolean> {
+    const { info } = runtime;
+    const run = { workflowId: info.workflowId, runId: info.runId, workflowType: info.workflowType, taskQueue: info.taskQueue };
+    for (;;) {
+      for (const request of runtime.takeLocalActivityRequests()) {
+        const executor = this.localActivities;
+        const resolution = executor
+          ? executor.run(request, run).then((marker) => ({ request, marker }))
+          : Promise.reject(new WorkflowTaskFailure(new Error('This worker cannot run local activities')));
+        running.set(request.seq, resolution);
+      }
+      if (runtime.pendingLocalActivities === 0 || runtime.closing) return false;
+      // Waited for but run by nobody: a bug, which must not heartbeat the task for ever.
+      if (running.size === 0) throw new WorkflowTaskFailure(new Error('Local activities are pending but none is running in this worker'));
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), Math.max(0, heartbeatAt - performance.now()))));
+      const next = await Promise.race([...running.values(), deadline]).finally(() => clearTimeout(timer));
+      if (!next) return true;
+      running.delete(next.request.seq);
+      if (!next.marker && runtime.localActivityPending(next.request.seq)) {
+        // Stopped by the worker's shutdown: the task is neither completed nor failed; it times out
+        // and runs elsewhere, where replay runs the local activity again.
+        throw new TaskLeftToTimeOut('Worker shutting down while local activities run: the workflow task is left to time out');
+      }
+      if (next.marker) await runtime.resolveLocalActivity(next.request.seq, await this.withinPayloadLimit(next.request, next.marker));
+    }
+  }
+
+  /**
+   * A local activity's result over the payload limit fails it for good, as an activity's does: a
+   * non-retryable ServerError saying so (measured encoded, as stored).
+   */
+  private async withinPayloadLimit(request: LocalActivityRequest, marker: LocalActivityMarker): Promise<LocalActivityMarker> {
+    if (!marker.result) return marker;
+    try {
+      const encoded = await this.settings.codecs.encode([marker.result]);
+      checkPayloadSize(encoded, `Activity ${request.activityType} result`, this.engine.limits, this.settings.logger);
+      return marker;
+    } catch (error) {
+      if (!(error instanceof PayloadSizeError)) throw error;
+      const cause = new ServerError(error.message, { nonRetryable: true });
+      const failure = this.env.failures.errorToFailure(failedLocalActivityError(request, RetryState.NON_RETRYABLE_FAILURE, cause));
+      return { data: marker.data, failure };
     }
   }
 
@@ -159,18 +266,17 @@ export class WorkflowTaskRunner {
   /** Refuses a command whose payloads are over the namespace's limit (the task fails, naming it). */
   private checkPayloads(command: CommandRecord, workflowType: string): void {
     const attrs = command.attributes as { input?: Payload[]; result?: Payload[]; failure?: Failure; activityType?: string };
-    const checks: Array<[Payload[] | Failure | undefined, string]> = [
-      [attrs.input, `Activity ${attrs.activityType} input`],
-      [attrs.result, `Workflow ${workflowType} result`],
-      [attrs.failure, `Workflow ${workflowType} failure`],
-    ];
-    for (const [value, what] of checks) {
-      if (!value) continue;
-      try {
-        checkPayloadSize(value, what, this.engine.limits, this.settings.logger);
-      } catch (error) {
-        throw new WorkflowTaskFailure(error, WorkflowTaskFailedCause.PAYLOADS_TOO_LARGE);
-      }
+    // Names built only for the payloads a command has (most have one or none).
+    if (attrs.input) this.checkPayload(attrs.input, `Activity ${attrs.activityType} input`);
+    if (attrs.result) this.checkPayload(attrs.result, `Workflow ${workflowType} result`);
+    if (attrs.failure) this.checkPayload(attrs.failure, `Workflow ${workflowType} failure`);
+  }
+
+  private checkPayload(value: Payload[] | Failure, what: string): void {
+    try {
+      checkPayloadSize(value, what, this.engine.limits, this.settings.logger);
+    } catch (error) {
+      throw new WorkflowTaskFailure(error, WorkflowTaskFailedCause.PAYLOADS_TOO_LARGE);
     }
   }
 
@@ -241,4 +347,19 @@ export class WorkflowTaskRunner {
     }
     return new WorkflowRuntime(definition, first, runId, this.env);
   }
+}
+
+/**
+ * A command that starts the next run (continue-as-new) carries that run's WorkflowExecutionStarted
+ * in its meta: encoded like the command's own payloads, and sent as the JSON the engine records
+ * (`attrs`), with its chain template (`tpl`) when a retry or cron run may follow it.
+ */
+async function encodeNextRun(command: CommandRecord, codecs: CodecChain): Promise<void> {
+  const start = command.meta['start'] as Record<string, unknown> | undefined;
+  if (!start) return;
+  const encoded = await codecs.encodeEvent(start);
+  command.meta['attrs'] = JSON.stringify(encoded);
+  if (command.meta['chain']) command.meta['tpl'] = JSON.stringify(chainTemplate(encoded));
+  delete command.meta['start'];
+  delete command.meta['chain'];
 }

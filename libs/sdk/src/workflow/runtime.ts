@@ -1,88 +1,50 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomBytes, randomUUID } from 'node:crypto';
 import {
   ActivityCancellationType,
-  ActivityError,
+  ChildWorkflowCancellationType,
   CancelledError,
-  DurabullError,
+  ContinueAsNewInitiator,
   EventType,
+  FailureError,
+  IllegalStateError,
   NondeterminismError,
-  RetryState,
   WorkflowTaskFailedCause,
   decodeAndValidateSync,
   isCancellation,
   validateValue,
 } from '@durabull/common';
-import type { Failure, FailureConverter, HistoryEvent, Payload, PayloadConverter } from '@durabull/common';
-import type { CommandRecord } from '@durabull/engine';
-import type { WorkflowDefinition } from '../definitions/workflow';
+import type { FailureConverter, HistoryEvent, Memo, Payload, PayloadConverter } from '@durabull/common';
+import type { CommandRecord, UpdateRequest } from '@durabull/engine';
+import { chainTemplate } from '@durabull/engine';
+import { DYNAMIC } from '../definitions/workflow';
+import type { MessageKind, WorkflowDefinition } from '../definitions/workflow';
 import { headerAttribute, headersOf } from '../interceptors';
 import type { Headers, WorkflowInterceptor } from '../interceptors';
 import type { Logger } from '../logger';
+import { applyEvent, cancelledActivityError } from './activation';
+import type { ActivationTarget } from './activation';
 import type { NormalizedActivityOptions } from './activity-options';
+import { closesRun, commandRecord, describeCommand, matchCommand } from './commands';
+import type { ActivitySlot, Command, CommandKind, CommandOf, ExternalSlot, TimerSlot } from './commands';
+import { patchesOfTask, skipsPatchMarker } from './patches';
+import { cancelledLocalActivityError, durationMs, localActivityMarkerData, localActivityMarkersOfTask } from './local-activities';
+import type { LocalActivityMarker, LocalActivityRequest, LocalActivitySlot, NormalizedLocalActivityOptions } from './local-activities';
+import { ChildWorkflowEvents, cancelledChildError, normalizeChildOptions } from './children';
+import type { ChildSlot, ChildWorkflowOptions } from './children';
+import { MessageHandlers } from './message-handlers';
+import type { MessageHandlerFunction } from './message-handlers';
+import { SignalInbox } from './signals';
+import { WorkflowUpdates } from './updates';
+import type { UpdateDelivery } from './updates';
 import { Prng } from './prng';
+import { answerQuery } from './queries';
+import type { QueryOutcome } from './queries';
+import type { WorkflowInfo } from './types';
+import { ContinueAsNewError } from './continue-as-new';
+import type { ContinueAsNewRequest } from './continue-as-new';
 
-/** What `workflow.info()` returns. */
-export interface WorkflowInfo {
-  workflowId: string;
-  runId: string;
-  workflowType: string;
-  taskQueue: string;
-  namespace: string;
-  /** Attempt of the run (runs are not retried, so always 1). */
-  attempt: number;
-  startTime: Date;
-  /** Run timeout in ms (0 = none). */
-  runTimeout: number;
-  /** Execution timeout in ms (0 = none). */
-  executionTimeout: number;
-  /** Workflow task timeout in ms. */
-  taskTimeout: number;
-  /** Number of events in the history the code has seen so far. */
-  historyLength: number;
-}
-
-interface ActivitySlot {
-  seq: number;
-  activityId: string;
-  activityType: string;
-  cancellationType: ActivityCancellationType;
-  resultType?: Function;
-  scheduledEventId?: number;
-  settled: boolean;
-  resolve(value: unknown): void;
-  reject(error: unknown): void;
-}
-
-interface TimerSlot {
-  seq: number;
-  timerId: string;
-  ms: number;
-  startedEventId?: number;
-  settled: boolean;
-  resolve(): void;
-  reject(error: unknown): void;
-}
-
-/** A command produced by workflow code, matched against its event on replay. */
-type Command =
-  | { kind: 'scheduleActivity'; slot: ActivitySlot; input: Payload[]; options: NormalizedActivityOptions; headers: Headers }
-  | { kind: 'startTimer'; slot: TimerSlot }
-  | { kind: 'requestCancelActivity'; slot: ActivitySlot }
-  | { kind: 'cancelTimer'; slot: TimerSlot }
-  | { kind: 'completeWorkflow'; result: Payload[] }
-  | { kind: 'failWorkflow'; failure: Failure }
-  | { kind: 'cancelWorkflow' };
-
-const COMMAND_EVENT: Record<Command['kind'], EventType> = {
-  scheduleActivity: EventType.ActivityTaskScheduled,
-  startTimer: EventType.TimerStarted,
-  requestCancelActivity: EventType.ActivityTaskCancelRequested,
-  cancelTimer: EventType.TimerCanceled,
-  completeWorkflow: EventType.WorkflowExecutionCompleted,
-  failWorkflow: EventType.WorkflowExecutionFailed,
-  cancelWorkflow: EventType.WorkflowExecutionCanceled,
-};
-const COMMAND_EVENTS = new Set<string>(Object.values(COMMAND_EVENT));
+export type { WorkflowInfo } from './types';
 
 /** Raised by a workflow task that cannot complete, with the WorkflowTaskFailed cause to record. */
 export class WorkflowTaskFailure extends Error {
@@ -103,6 +65,31 @@ export class WorkflowTaskFailure extends Error {
 
 const storage = new AsyncLocalStorage<WorkflowRuntime>();
 
+/**
+ * When a queued job runs within an activation: `init` (the workflow instance is created) first,
+ * then `message` (signals and updates, in history order, so that handlers run before the run
+ * method goes on), then everything else in history order.
+ */
+export type JobPhase = 'init' | 'message' | 'other';
+const JOB_PHASES: readonly JobPhase[] = ['init', 'message', 'other'];
+
+/** A `workflow.waitCondition` the code waits on. */
+interface Condition {
+  fn: () => boolean;
+  resolve(value: boolean): void;
+  reject(error: unknown): void;
+  /** Its timeout's durable timer, if it has one. */
+  timer?: TimerSlot;
+}
+
+/** A message handler that has not finished (its promise is pending). */
+interface RunningHandler {
+  kind: MessageKind;
+  name: string;
+  /** Updates: the update id. */
+  id?: string;
+}
+
 /** The runtime of the workflow whose code is running, or undefined outside workflow code. */
 export function currentWorkflowRuntime(): WorkflowRuntime | undefined {
   return storage.getStore();
@@ -113,9 +100,13 @@ export interface RuntimeEnvironment {
   payloads: PayloadConverter;
   failures: FailureConverter;
   logger: Logger;
-  /** Hooks around scheduling activities (the worker option `interceptors.workflow`). */
+  /** Hooks around the commands of workflow code (the worker option `interceptors.workflow`). */
   interceptors?: readonly WorkflowInterceptor[];
 }
+
+/** Temporal's thresholds for `continueAsNewSuggested` (history.historyCountSuggestContinueAsNew, history.historySizeSuggestContinueAsNew). */
+const SUGGEST_CONTINUE_AS_NEW_EVENTS = 4096;
+const SUGGEST_CONTINUE_AS_NEW_BYTES = 4 * 1024 * 1024;
 
 /**
  * One workflow execution in a worker: its instance of the user's class and the state machines of
@@ -123,6 +114,9 @@ export interface RuntimeEnvironment {
  * promises (an *activation*), the code runs until it blocks, and the commands it produced are
  * returned to be committed. On replay the same activations are rebuilt from history and each
  * command must match the event recorded for it, or {@link NondeterminismError} fails the task.
+ *
+ * What each event does is in `activation.ts` (one handler per event type), what each command is
+ * in `commands.ts` (one descriptor per command kind).
  */
 export class WorkflowRuntime {
   readonly info: WorkflowInfo;
@@ -135,21 +129,57 @@ export class WorkflowRuntime {
   historyWarned = false;
   /** The run's start headers (`WorkflowExecutionStarted`'s `header.fields`). */
   readonly headers: Readonly<Headers>;
+  /** WorkflowExecutionStarted's attributes (payloads decoded): what a continue-as-new carries over. */
+  private readonly startAttributes: Record<string, unknown>;
 
   private now = 0;
   private readonly prng: Prng;
   private activitySeq = 0;
   private timerSeq = 0;
+  /** Activities and timers whose promises have not settled, by sequence number. */
   private readonly activities = new Map<number, ActivitySlot>();
   private readonly timers = new Map<number, TimerSlot>();
-  private readonly activitiesByEvent = new Map<number, ActivitySlot>();
-  private readonly timersByEvent = new Map<number, TimerSlot>();
+  private externalSeq = 0;
+  /** Signals and cancellation requests to other runs whose outcome has not come, by sequence number. */
+  private readonly externals = new Map<number, ExternalSlot>();
+  private childSeq = 0;
+  /** Child workflows whose result has not settled, by sequence number (children.ts). */
+  private readonly children = new Map<number, ChildSlot>();
+  /** `patched` / `deprecatePatch`: the first answer for each patch id of the run. */
+  private readonly patches = new Map<string, boolean>();
+  /** Patch ids whose markers the replayed workflow tasks recorded (core's NotifyHasPatch). */
+  private readonly notifiedPatches = new Set<string>();
+  /** Local activities whose promises have not settled, by sequence number (shared with activities). */
+  private readonly localActivities = new Map<number, LocalActivitySlot>();
+  /** The local activity markers of the workflow task being replayed, in history order (looked ahead). */
+  private localActivityMarkers: LocalActivityMarker[] = [];
+  /** Commands matched with their history events, by event id (the id later events refer to). */
+  private readonly matched = new Map<number, Command>();
   /** Commands of the activation in progress (not sent yet). */
   private pending: Command[] = [];
   /** Commands sent (or replayed) whose events have not been seen yet, in order. */
   private readonly unmatched: Command[] = [];
-  private jobs: Array<() => void> = [];
+  private jobs: Record<JobPhase, Array<() => void>> = { init: [], message: [], other: [] };
+  /** While the workflow's constructor runs: handler settings it made, applied once it returns. */
+  private constructing?: Array<() => void>;
+  /** The run's workflow instance (the user's class), once created. */
+  private instance?: Record<string | symbol, (...a: unknown[]) => unknown>;
+  /** The run's signal, query and update handlers, once its workflow instance exists. */
+  handlers?: MessageHandlers;
+  /** Signals delivered, and those waiting for a handler. */
+  private readonly signals: SignalInbox;
+  /** Updates waiting for a handler, and the current activation's rejections. */
+  private readonly updates: WorkflowUpdates;
+  /** Message handlers still running, by a sequence number. */
+  private readonly runningHandlers = new Map<number, RunningHandler>();
+  private handlerSeq = 0;
+  /** `waitCondition`s not yet resolved, in the order they were made. */
+  private readonly conditions = new Set<Condition>();
   private taskFailure: unknown;
+  /** Set while a query handler runs: nothing may be recorded (see {@link assertWritable}). */
+  private readOnly = false;
+  /** What the event handlers may do to this run. */
+  private readonly target: ActivationTarget;
 
   constructor(
     readonly definition: WorkflowDefinition,
@@ -164,22 +194,73 @@ export class WorkflowRuntime {
       workflowExecutionTimeout?: number;
       workflowTaskTimeout?: number;
       randomnessSeed?: string;
+      attempt?: number;
+      continuedExecutionRunId?: string;
+      firstExecutionRunId?: string;
+      cronSchedule?: string;
+      parentWorkflowExecution?: { workflowId: string; runId: string };
     };
+    this.startAttributes = started.attributes as Record<string, unknown>;
     this.info = {
       workflowId: attrs.workflowId,
       runId,
       workflowType: definition.name,
       taskQueue: attrs.taskQueue,
       namespace: env.namespace,
-      attempt: 1,
+      attempt: attrs.attempt ?? 1,
+      ...(attrs.continuedExecutionRunId ? { continuedRunId: attrs.continuedExecutionRunId } : {}),
+      firstExecutionRunId: attrs.firstExecutionRunId ?? runId,
+      ...(attrs.cronSchedule ? { cronSchedule: attrs.cronSchedule } : {}),
+      ...(attrs.parentWorkflowExecution ? { parent: { ...attrs.parentWorkflowExecution, namespace: env.namespace } } : {}),
       startTime: new Date(started.eventTime),
       runTimeout: attrs.workflowRunTimeout ?? 0,
       executionTimeout: attrs.workflowExecutionTimeout ?? 0,
       taskTimeout: attrs.workflowTaskTimeout ?? 10_000,
       historyLength: 0,
+      historySize: 0,
+      continueAsNewSuggested: false,
     };
     this.prng = new Prng(attrs.randomnessSeed ?? runId);
     this.headers = Object.freeze(headersOf(started.attributes as Record<string, unknown>));
+    this.target = {
+      payloads: env.payloads,
+      failures: env.failures,
+      enqueue: (job, phase = 'other') => this.jobs[phase].push(job),
+      matchCommand: (event) => this.match(event),
+      matchedCommand: <K extends CommandKind>(eventId: number, kind: K) => {
+        const command = this.matched.get(eventId);
+        return command?.kind === kind ? (command as CommandOf<K>) : undefined;
+      },
+      initializeWorkflow: () => this.initialize(),
+      startWorkflow: (input) => this.start(input),
+      deliverSignal: (name, input) => this.signals.deliver(name, input),
+      deliverCancellation: () => this.deliverCancellation(),
+      settleActivity: (slot) => this.settle(slot, this.activities),
+      settleTimer: (slot) => this.settle(slot, this.timers),
+      settleExternal: (slot) => this.settle(slot, this.externals),
+      markClosed: () => {
+        this.closed = true;
+      },
+      children: new ChildWorkflowEvents(env.payloads, env.failures, (slot) => this.requestChildCancel(slot)),
+    };
+    this.signals = new SignalInbox({
+      payloads: env.payloads,
+      handlers: () => this.handlers,
+      runHandler: (kind, name, call) => this.runHandler(kind, name, call),
+      warn: (message, attributes) => this.log('warn', message, attributes),
+    });
+    this.updates = new WorkflowUpdates({
+      payloads: env.payloads,
+      failures: env.failures,
+      handlers: () => this.handlers,
+      lastEventId: () => this.lastEventId,
+      addCommand: (command) => this.addCommand(command),
+      runReadOnly: (fn) => this.runReadOnly(fn),
+      runHandler: (kind, name, call, id) => this.runHandler(kind, name, call, id),
+      failTask: (error) => {
+        this.taskFailure ??= error;
+      },
+    });
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -190,125 +271,130 @@ export class WorkflowRuntime {
    * Applies the events of a workflow task (all of history for a new runtime, the new part for a
    * cached one), replaying every completed task on the way, then runs the current activation.
    * @returns the commands of the current task, as events to append after WorkflowTaskCompleted.
-   * @throws WorkflowTaskFailure (nondeterminism, a bug in workflow code).
+   * @throws WorkflowTaskFailure (nondeterminism, a bug in workflow code, an unknown event type).
    */
-  async runTask(events: HistoryEvent[], taskStartTime: number, completedEventId: number, identity: string): Promise<CommandRecord[]> {
+  async runTask(
+    events: HistoryEvent[],
+    taskStartTime: number,
+    completedEventId: number,
+    identity: string,
+    updates: readonly UpdateRequest[] = [],
+  ): Promise<CommandRecord[]> {
+    await this.activateTask(events, taskStartTime, updates);
+    return this.takeCommands(completedEventId, identity);
+  }
+
+  /**
+   * The first half of {@link runTask}: applies the task's events and runs its activation. The
+   * commands stay pending (local activities may add to them) until {@link takeCommands}.
+   * @throws WorkflowTaskFailure (nondeterminism, a bug in workflow code, an unknown event type).
+   */
+  async activateTask(events: HistoryEvent[], taskStartTime: number, updates: readonly UpdateRequest[] = []): Promise<void> {
+    this.updates.takeRejections();
     try {
-      for (let i = 0; i < events.length; i++) {
-        const event = events[i]!;
-        this.lastEventId = event.eventId;
-        this.info.historyLength = event.eventId;
-        if (event.eventType === EventType.WorkflowTaskStarted) {
-          const next = events[i + 1];
-          if (next?.eventType === EventType.WorkflowTaskCompleted) {
-            await this.activate(Date.parse(event.eventTime), true);
-          }
-          continue;
-        }
-        this.apply(event);
-      }
+      await this.replayHistory(events);
+      // The update requests this task delivers (input decoded), after the events' messages.
+      for (const request of updates) this.enqueueUpdate({ ...request, live: true });
       await this.activate(taskStartTime, false);
     } catch (err) {
       throw err instanceof WorkflowTaskFailure ? err : new WorkflowTaskFailure(err);
     }
+  }
+
+  /** The second half of {@link runTask}: the task's commands, as events to append after WorkflowTaskCompleted. */
+  takeCommands(completedEventId: number, identity: string): CommandRecord[] {
     const commands = this.pending;
     this.pending = [];
     this.unmatched.push(...commands);
-    return commands.map((command) => this.toRecord(command, completedEventId, identity));
+    const records = commands.map((command, i) =>
+      commandRecord(command, { workflowTaskCompletedEventId: completedEventId, identity, eventId: completedEventId + 1 + i }),
+    );
+    // Rejected updates: no event, so after every command (their order does not matter).
+    return [...records, ...this.updates.takeRejections()];
   }
 
-  private apply(event: HistoryEvent): void {
-    const attrs = event.attributes as Record<string, any>;
-    if (COMMAND_EVENTS.has(event.eventType)) {
-      this.match(event);
-      return;
+  /** Queues an update's delivery with the activation's message jobs (after the events' signals). */
+  private enqueueUpdate(update: UpdateDelivery): void {
+    this.target.enqueue(() => this.updates.deliver(update), 'message');
+  }
+
+  /**
+   * The updates that the completed workflow task starting at `events[started]` accepted: their
+   * WorkflowExecutionUpdateAccepted events follow its WorkflowTaskCompleted (up to the next task),
+   * but the updates were delivered during its activation, which replay runs before reaching them.
+   */
+  private lookAheadUpdates(events: HistoryEvent[], started: number): void {
+    for (let j = started + 2; j < events.length && events[j]!.eventType !== EventType.WorkflowTaskStarted; j++) {
+      const event = events[j]!;
+      if (event.eventType !== EventType.WorkflowExecutionUpdateAccepted) continue;
+      const { protocolInstanceId, acceptedRequest } = event.attributes as {
+        protocolInstanceId: string;
+        acceptedRequest: { meta: { identity: string }; input: { name: string; args: Payload[] } };
+      };
+      this.enqueueUpdate({
+        updateId: protocolInstanceId,
+        name: acceptedRequest.input.name,
+        input: acceptedRequest.input.args,
+        identity: acceptedRequest.meta.identity,
+        live: false,
+      });
     }
-    switch (event.eventType) {
-      case EventType.WorkflowExecutionStarted:
-        this.jobs.push(() => this.start(attrs['input'] as Payload[]));
-        return;
-      case EventType.ActivityTaskCompleted:
-      case EventType.ActivityTaskFailed:
-      case EventType.ActivityTaskTimedOut:
-      case EventType.ActivityTaskCanceled: {
-        const slot = this.activitiesByEvent.get(attrs['scheduledEventId']);
-        if (slot) this.jobs.push(() => this.resolveActivity(slot, event));
-        return;
+  }
+
+  /**
+   * Applies events, replaying the activation of every workflow task they show completed.
+   * @returns how many completed workflow tasks were replayed.
+   */
+  private async replayHistory(events: HistoryEvent[]): Promise<number> {
+    let replayed = 0;
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i]!;
+      this.lastEventId = event.eventId;
+      this.info.historyLength = event.eventId;
+      this.info.historySize += JSON.stringify(event.attributes).length;
+      this.info.continueAsNewSuggested =
+        this.info.historyLength >= SUGGEST_CONTINUE_AS_NEW_EVENTS || this.info.historySize >= SUGGEST_CONTINUE_AS_NEW_BYTES;
+      applyEvent(this.target, event);
+      // A completed workflow task: replay the activation it ran.
+      if (event.eventType === EventType.WorkflowTaskStarted && events[i + 1]?.eventType === EventType.WorkflowTaskCompleted) {
+        this.lookAheadUpdates(events, i);
+        for (const id of patchesOfTask(events, i)) this.notifiedPatches.add(id);
+        this.localActivityMarkers = localActivityMarkersOfTask(events, i);
+        await this.activate(Date.parse(event.eventTime), true);
+        replayed++;
       }
-      case EventType.TimerFired: {
-        const slot = this.timersByEvent.get(attrs['startedEventId']);
-        if (slot) {
-          this.jobs.push(() => {
-            if (slot.settled) return;
-            slot.settled = true;
-            this.timers.delete(slot.seq);
-            slot.resolve();
-          });
-        }
-        return;
-      }
-      case EventType.WorkflowExecutionCancelRequested:
-        this.jobs.push(() => this.deliverCancellation());
-        return;
-      case EventType.WorkflowExecutionTerminated:
-      case EventType.WorkflowExecutionTimedOut:
-        this.closed = true;
-        return;
-      default:
-        // Workflow task bookkeeping and ActivityTaskStarted carry nothing for the code.
-        return;
     }
+    return replayed;
+  }
+
+  /**
+   * Rebuilds the run from its whole history to answer queries: every completed workflow task is
+   * replayed, and nothing runs after the last one (the events that follow it were never processed
+   * by the code) and nothing is committed. The state is the run's as of its last completed
+   * workflow task.
+   * @returns whether any workflow task completed (otherwise the code never ran: no state to query).
+   * @throws WorkflowTaskFailure (nondeterminism, a bug in workflow code, an unknown event type).
+   */
+  async replayForQuery(events: HistoryEvent[]): Promise<boolean> {
+    let replayed: number;
+    try {
+      replayed = await this.replayHistory(events);
+    } catch (err) {
+      throw err instanceof WorkflowTaskFailure ? err : new WorkflowTaskFailure(err);
+    }
+    // Query handlers are not a replay: their logs are written.
+    this.replaying = false;
+    return replayed > 0;
   }
 
   /** Pairs a command event of history with the next command the code produced. */
   private match(event: HistoryEvent): void {
-    const attrs = event.attributes as Record<string, any>;
+    // A deprecated patch marker the code no longer asks for is passed over.
+    if (skipsPatchMarker(this.unmatched[0], event)) return;
     const command = this.unmatched.shift();
-    if (!command) {
-      throw new NondeterminismError(`Nondeterminism error: No command scheduled for event ${event.eventType} (event ${event.eventId})`, {
-        event,
-      });
-    }
-    const expected = COMMAND_EVENT[command.kind];
-    const mismatch = (detail: string) =>
-      new NondeterminismError(`Nondeterminism error: ${detail} (event ${event.eventId} ${event.eventType})`, {
-        event,
-        command: describeCommand(command),
-      });
-    if (expected !== event.eventType) {
-      throw mismatch(`Workflow code produced ${describeCommand(command).type} where history has ${event.eventType}`);
-    }
-    switch (command.kind) {
-      case 'scheduleActivity':
-        if (attrs['activityId'] !== command.slot.activityId) {
-          throw mismatch(`Activity id of scheduled event '${attrs['activityId']}' does not match activity id of activity command '${command.slot.activityId}'`);
-        }
-        if (attrs['activityType'] !== command.slot.activityType) {
-          throw mismatch(`Activity type of scheduled event '${attrs['activityType']}' does not match activity type of activity command '${command.slot.activityType}'`);
-        }
-        command.slot.scheduledEventId = event.eventId;
-        this.activitiesByEvent.set(event.eventId, command.slot);
-        return;
-      case 'startTimer':
-        if (attrs['timerId'] !== command.slot.timerId) {
-          throw mismatch(`Timer id of started event '${attrs['timerId']}' does not match timer id of timer command '${command.slot.timerId}'`);
-        }
-        command.slot.startedEventId = event.eventId;
-        this.timersByEvent.set(event.eventId, command.slot);
-        return;
-      case 'requestCancelActivity':
-        if (attrs['scheduledEventId'] !== command.slot.scheduledEventId) {
-          throw mismatch(`Cancel request for scheduled event ${attrs['scheduledEventId']} does not match the command's activity (event ${command.slot.scheduledEventId})`);
-        }
-        return;
-      case 'cancelTimer':
-        if (attrs['timerId'] !== command.slot.timerId) {
-          throw mismatch(`Timer id of canceled event '${attrs['timerId']}' does not match timer id of cancel command '${command.slot.timerId}'`);
-        }
-        return;
-      default:
-        this.closed = true;
-    }
+    matchCommand(command, event);
+    this.matched.set(event.eventId, command!);
+    if (closesRun(command!)) this.closed = true;
   }
 
   /** Runs queued jobs, then lets the code run until every promise it waits on is pending. */
@@ -323,12 +409,18 @@ export class WorkflowRuntime {
     this.now = now;
     this.replaying = replaying;
     const jobs = this.jobs;
-    this.jobs = [];
-    await storage.run(this, async () => {
-      for (const job of jobs) job();
+    this.jobs = { init: [], message: [], other: [] };
+    storage.run(this, () => {
+      for (const phase of JOB_PHASES) for (const job of jobs[phase]) job();
     });
-    // Microtasks (every continuation of workflow code) all run before the next macrotask.
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    // Microtasks (every continuation of workflow code) all run before the next macrotask; then
+    // the conditions the code waits on are checked, and the code runs again while one holds.
+    // On replay, local activities resolve from their markers once the code waits, as they did.
+    do {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    } while (this.taskFailure === undefined && (this.checkConditions() || (replaying && this.resolveFromMarker())));
+    // Live updates whose handler is still not set are rejected.
+    if (!replaying) this.updates.endActivation();
     if (this.taskFailure !== undefined) {
       const failure = this.taskFailure;
       this.taskFailure = undefined;
@@ -344,11 +436,29 @@ export class WorkflowRuntime {
   // Jobs
   // ---------------------------------------------------------------------------------------------
 
+  /** Creates the workflow instance and its message handlers (before any signal is delivered). */
+  private initialize(): void {
+    this.constructing = [];
+    try {
+      const instance = new this.definition.cls() as Record<string | symbol, (...a: unknown[]) => unknown>;
+      this.handlers = new MessageHandlers(this.definition, instance);
+      this.instance = instance;
+      // Handlers the constructor set, now that there is a table to set them in.
+      for (const set of this.constructing) set();
+    } catch (error) {
+      this.onRunError(error);
+    } finally {
+      this.constructing = undefined;
+    }
+  }
+
   private start(input: Payload[]): void {
     const definition = this.definition;
+    const instance = this.instance;
+    // The constructor threw: that was reported already.
+    if (!instance) return;
     const run = async () => {
       const args = decodeAndValidateSync(input, [...definition.paramTypes], `workflow ${definition.name}`, this.env.payloads);
-      const instance = new definition.cls() as Record<string | symbol, (...a: unknown[]) => unknown>;
       return await instance[definition.runMethod]!(...args);
     };
     run().then(
@@ -357,80 +467,170 @@ export class WorkflowRuntime {
     );
   }
 
+  /**
+   * The failure rule: a {@link FailureError} (ApplicationError, ActivityError, CancelledError,
+   * TimeoutError, TerminatedError, ServerError) fails the workflow; anything else, Durabull
+   * errors outside that branch included, fails the workflow task.
+   */
   private onRunError(error: unknown): void {
-    if (this.cancelRequested && isCancellation(error)) {
+    if (error instanceof ContinueAsNewError) {
+      try {
+        this.addCommand(this.continueAsNewCommand(error.request));
+      } catch (err) {
+        this.taskFailure ??= err;
+      }
+    } else if (this.cancelRequested && isCancellation(error)) {
       this.addCommand({ kind: 'cancelWorkflow' });
-    } else if (error instanceof DurabullError && !(error instanceof NondeterminismError)) {
+    } else if (error instanceof FailureError) {
       this.addCommand({ kind: 'failWorkflow', failure: this.env.failures.errorToFailure(error) });
     } else {
-      // Not a workflow failure (a bug, a TypeError): fail the task, which is retried until fixed.
+      // Not a workflow failure (a bug, a TypeError, an IllegalStateError): fail the task, which
+      // is retried until fixed.
       this.taskFailure ??= error;
     }
   }
 
-  private resolveActivity(slot: ActivitySlot, event: HistoryEvent): void {
-    if (slot.settled) return;
-    slot.settled = true;
-    this.activities.delete(slot.seq);
-    const attrs = event.attributes as Record<string, any>;
-    const common = {
-      activityId: slot.activityId,
-      activityType: slot.activityType,
-      scheduledEventId: attrs['scheduledEventId'] as number,
-      startedEventId: (attrs['startedEventId'] as number) ?? 0,
-      identity: attrs['identity'] as string | undefined,
+  /**
+   * The continue-as-new command: its WorkflowExecutionContinuedAsNew attributes and the next run's
+   * WorkflowExecutionStarted, which carries over this run's (workflow type, task queue, timeouts,
+   * memo, retry policy, cron schedule, parent, first run id) unless the request changes them; its
+   * input and headers are not reused (TEMPORAL-SEMANTICS §15): the request brings its own.
+   */
+  private continueAsNewCommand(request: ContinueAsNewRequest): CommandOf<'continueAsNew'> {
+    const start = this.startAttributes;
+    const workflowType = request.workflowType ?? this.info.workflowType;
+    const taskQueue = request.taskQueue ?? this.info.taskQueue;
+    const workflowRunTimeout = request.runTimeout ?? this.info.runTimeout;
+    const workflowTaskTimeout = request.taskTimeout ?? this.info.taskTimeout;
+    const input = request.args.map((arg) => this.env.payloads.toPayload(arg));
+    const memo = request.memo
+      ? { fields: Object.fromEntries(Object.entries(request.memo).map(([key, value]) => [key, this.env.payloads.toPayload(value)])) }
+      : (start['memo'] as Memo | undefined);
+    const header = headerAttribute(request.headers ?? {});
+    const newRunId = randomUUID();
+    const next: Record<string, unknown> = {
+      ...chainTemplate(start),
+      workflowType,
+      taskQueue,
+      input,
+      workflowRunTimeout,
+      workflowTaskTimeout,
+      attempt: 1,
+      firstExecutionRunId: this.info.firstExecutionRunId,
+      randomnessSeed: randomBytes(8).toString('hex'),
+      originalExecutionRunId: newRunId,
+      continuedExecutionRunId: this.info.runId,
+      initiator: ContinueAsNewInitiator.WORKFLOW,
     };
-    switch (event.eventType) {
-      case EventType.ActivityTaskCompleted:
-        try {
-          const [payload] = attrs['result'] as Payload[];
-          const value = payload ? this.env.payloads.fromPayload(payload, slot.resultType) : undefined;
-          validateValue(value, slot.resultType, `${slot.activityType} result`);
-          slot.resolve(value);
-        } catch (error) {
-          slot.reject(error);
-        }
-        return;
-      case EventType.ActivityTaskFailed:
-        slot.reject(
-          new ActivityError('Activity task failed', {
-            ...common,
-            retryState: attrs['retryState'] as RetryState,
-            cause: this.env.failures.failureToError(attrs['failure'] as Failure),
-          }),
-        );
-        return;
-      case EventType.ActivityTaskTimedOut:
-        slot.reject(
-          new ActivityError('Activity task timed out', {
-            ...common,
-            retryState: attrs['retryState'] as RetryState,
-            cause: this.env.failures.failureToError(attrs['failure'] as Failure),
-          }),
-        );
-        return;
-      default:
-        slot.reject(this.cancelledActivityError(slot, this.env.payloads.fromPayloads(attrs['details'] as Payload[]), common.startedEventId));
-    }
+    if (header) next['header'] = header;
+    else delete next['header'];
+    if (memo) next['memo'] = memo;
+    else delete next['memo'];
+    return {
+      kind: 'continueAsNew',
+      attributes: {
+        newExecutionRunId: newRunId,
+        workflowType,
+        taskQueue,
+        input,
+        workflowRunTimeout,
+        workflowTaskTimeout,
+        backoffStartInterval: 0,
+        initiator: ContinueAsNewInitiator.WORKFLOW,
+        ...(header ? { header } : {}),
+        ...(memo ? { memo } : {}),
+      },
+      start: next,
+      chain: start['retryPolicy'] !== undefined || start['cronSchedule'] !== undefined,
+    };
   }
 
-  private cancelledActivityError(slot: ActivitySlot, details: unknown[], startedEventId = 0): ActivityError {
-    return new ActivityError('Activity cancelled', {
-      activityId: slot.activityId,
-      activityType: slot.activityType,
-      scheduledEventId: slot.scheduledEventId ?? 0,
-      startedEventId,
-      retryState: RetryState.CANCEL_REQUESTED,
-      cause: new CancelledError('Cancelled', details),
+  /** Marks an activity or timer settled and forgets it; false when it already was. */
+  private settle<S extends ActivitySlot | TimerSlot | ExternalSlot>(slot: S, open: Map<number, S>): boolean {
+    if (slot.settled) return false;
+    slot.settled = true;
+    open.delete(slot.seq);
+    return true;
+  }
+
+  /**
+   * Calls a message handler (a signal's, or an update's with its `id`) and follows what it
+   * returns: it counts as running until its promise settles ({@link allHandlersFinished}), and an
+   * error it throws, at once or later, goes through the run method's failure rule.
+   */
+  runHandler(kind: MessageKind, name: string, call: () => unknown, id?: string): void {
+    const seq = ++this.handlerSeq;
+    let result: unknown;
+    try {
+      result = call();
+    } catch (error) {
+      this.onRunError(error);
+      return;
+    }
+    if (!isThenable(result)) return;
+    this.runningHandlers.set(seq, { kind, name, id });
+    result.then(
+      () => this.runningHandlers.delete(seq),
+      (error: unknown) => {
+        this.runningHandlers.delete(seq);
+        this.onRunError(error);
+      },
+    );
+  }
+
+  /**
+   * Resolves the conditions that hold now (cancelling their timeout timers), in the order they
+   * were made. Returns whether any did, so the code runs again.
+   */
+  private checkConditions(): boolean {
+    if (this.conditions.size === 0) return false;
+    let progressed = false;
+    storage.run(this, () => {
+      for (const condition of [...this.conditions]) {
+        let holds: boolean;
+        try {
+          holds = Boolean(condition.fn());
+        } catch (error) {
+          this.settleCondition(condition);
+          condition.reject(error);
+          progressed = true;
+          continue;
+        }
+        if (!holds) continue;
+        this.settleCondition(condition);
+        condition.resolve(true);
+        progressed = true;
+      }
     });
+    return progressed;
+  }
+
+  /** Forgets a condition, cancelling its timeout timer if it has one. */
+  private settleCondition(condition: Condition): void {
+    this.conditions.delete(condition);
+    if (condition.timer) this.cancelTimer(condition.timer, new CancelledError('Timer cancelled'));
   }
 
   /** A cancellation request reaches the code: everything it waits on is cancelled. */
   private deliverCancellation(): void {
     if (this.cancelRequested) return;
     this.cancelRequested = true;
+    for (const condition of [...this.conditions]) {
+      this.settleCondition(condition);
+      condition.reject(new CancelledError('Condition cancelled'));
+    }
     for (const slot of [...this.activities.values()]) this.cancelActivity(slot);
+    for (const slot of [...this.localActivities.values()]) this.cancelLocalActivity(slot);
     for (const slot of [...this.timers.values()]) this.cancelTimer(slot, new CancelledError('Timer cancelled'));
+    for (const slot of [...this.children.values()]) this.cancelChild(slot);
+    // A signal to another run not sent yet is dropped (Temporal core); one sent waits for its outcome.
+    for (const slot of [...this.externals.values()]) {
+      const unsent = this.pending.findIndex((c) => c.kind === 'signalExternal' && c.slot === slot);
+      if (unsent < 0) continue;
+      this.pending.splice(unsent, 1);
+      this.settle(slot, this.externals);
+      slot.reject(new CancelledError('Signal was cancelled before being sent'));
+    }
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -442,11 +642,50 @@ export class WorkflowRuntime {
   }
 
   random(): number {
+    this.assertWritable('random');
     return this.prng.next();
   }
 
   uuid4(): string {
+    this.assertWritable('uuid4');
     return this.prng.uuid4();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Queries (read-only)
+  // ---------------------------------------------------------------------------------------------
+
+  /**
+   * Throws when the code runs read-only (a query handler): `action` would record a command or
+   * change the run's replayed state.
+   * @throws IllegalStateError `While in read-only function, action attempted: <action>`
+   */
+  assertWritable(action: string): void {
+    if (this.readOnly) throw new IllegalStateError(`While in read-only function, action attempted: ${action}`);
+  }
+
+  /** Runs `fn` as this run's code in read-only mode (see {@link assertWritable}). */
+  runReadOnly<T>(fn: () => T): T {
+    const previous = this.readOnly;
+    this.readOnly = true;
+    try {
+      return storage.run(this, fn);
+    } finally {
+      this.readOnly = previous;
+    }
+  }
+
+  /** Sets (or with `fn` undefined, removes) a query handler, or the dynamic one. */
+  setQueryHandler(name: string | typeof DYNAMIC, fn: MessageHandlerFunction | undefined): void {
+    this.assertWritable('set query handler');
+    const handlers = this.handlers;
+    if (!handlers) throw new IllegalStateError('workflow.setQueryHandler() may only be called once the workflow instance exists');
+    handlers.set('query', name, fn);
+  }
+
+  /** Answers a query from the run's current state, synchronously and read-only (see `queries.ts`). */
+  query(name: string, input: Payload[]): QueryOutcome {
+    return answerQuery({ payloads: this.env.payloads, handlers: this.handlers, runReadOnly: (fn) => this.runReadOnly(fn) }, name, input);
   }
 
   get logger(): Logger {
@@ -464,6 +703,7 @@ export class WorkflowRuntime {
     resultType: Function | undefined,
     headers: Headers = {},
   ): { promise: Promise<unknown>; activityId: string; cancel: () => void } {
+    this.assertWritable('schedule activity');
     const seq = ++this.activitySeq;
     const activityId = options.activityId ?? String(seq);
     for (const open of this.activities.values()) {
@@ -489,7 +729,14 @@ export class WorkflowRuntime {
     promise.catch(() => undefined);
     this.activities.set(seq, slot);
     this.addCommand({ kind: 'scheduleActivity', slot, input, options, headers });
-    return { promise, activityId, cancel: () => this.cancelActivity(slot) };
+    return {
+      promise,
+      activityId,
+      cancel: () => {
+        this.assertWritable('request cancel activity');
+        this.cancelActivity(slot);
+      },
+    };
   }
 
   private cancelActivity(slot: ActivitySlot): void {
@@ -503,12 +750,206 @@ export class WorkflowRuntime {
       this.addCommand({ kind: 'requestCancelActivity', slot });
       if (slot.cancellationType === ActivityCancellationType.WAIT_CANCELLATION_COMPLETED) return;
     }
+    this.settle(slot, this.activities);
+    slot.reject(cancelledActivityError(slot, []));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Local activities (local-activities.ts): run by the worker, resolved by their markers
+  // ---------------------------------------------------------------------------------------------
+
+  /** Schedules a local activity: no command, the worker runs it ({@link takeLocalActivityRequests}). */
+  scheduleLocalActivity(
+    activityType: string,
+    args: unknown[],
+    options: NormalizedLocalActivityOptions,
+    resultType: Function | undefined,
+    headers: Headers = {},
+  ): { promise: Promise<unknown>; activityId: string; cancel: () => void } {
+    this.assertWritable('schedule local activity');
+    const input = this.env.payloads.toPayloads(args);
+    let slot!: LocalActivitySlot;
+    const promise = new Promise<unknown>((resolve, reject) => {
+      slot = this.newLocalActivity({ activityType, input, headers, options, attempt: 1, originalScheduleTime: Date.now() }, resultType, resolve, reject);
+    });
+    promise.catch(() => undefined);
+    const { chain } = slot;
+    return {
+      promise,
+      activityId: slot.request.activityId,
+      cancel: () => {
+        this.assertWritable('request cancel local activity');
+        if (chain.cancelBackoff) chain.cancelBackoff();
+        else this.cancelLocalActivity(chain.slot);
+      },
+    };
+  }
+
+  /** A local activity slot with the next sequence number (its first attempts, or those after a backoff timer). */
+  private newLocalActivity(
+    request: Pick<LocalActivityRequest, 'activityType' | 'input' | 'headers' | 'options' | 'attempt' | 'originalScheduleTime'>,
+    resultType: Function | undefined,
+    resolve: (value: unknown) => void,
+    reject: (error: unknown) => void,
+    chain?: LocalActivitySlot['chain'],
+  ): LocalActivitySlot {
+    const seq = ++this.activitySeq;
+    const activityId = request.options.activityId ?? String(seq);
+    const slot: LocalActivitySlot = {
+      request: { ...request, seq, activityId, workflowTime: this.now },
+      resultType,
+      chain: chain ?? ({} as LocalActivitySlot['chain']),
+      running: false,
+      settled: false,
+      resolve,
+      reject,
+    };
+    slot.chain.slot = slot;
+    slot.chain.cancelBackoff = undefined;
+    this.localActivities.set(seq, slot);
+    return slot;
+  }
+
+  /** The local activities the worker must start now (live only), marked as running. */
+  takeLocalActivityRequests(): LocalActivityRequest[] {
+    if (this.replaying) return [];
+    const requests: LocalActivityRequest[] = [];
+    for (const slot of this.localActivities.values()) {
+      if (slot.running) continue;
+      slot.running = true;
+      requests.push(slot.request);
+    }
+    return requests;
+  }
+
+  /**
+   * The worker stopped running the run's local activities: they are run again by a later task.
+   * Returns their requests, to stop them.
+   */
+  abandonLocalActivities(): LocalActivityRequest[] {
+    const requests: LocalActivityRequest[] = [];
+    for (const slot of this.localActivities.values()) {
+      if (!slot.running) continue;
+      slot.running = false;
+      requests.push(slot.request);
+    }
+    return requests;
+  }
+
+  /** Whether the code still waits for local activity `seq`. */
+  localActivityPending(seq: number): boolean {
+    return this.localActivities.has(seq);
+  }
+
+  /** Whether the commands of the task in progress close the run. */
+  get closing(): boolean {
+    return this.pending.some(closesRun);
+  }
+
+  /** How many local activities the code still waits for (the workflow task waits for them). */
+  get pendingLocalActivities(): number {
+    return this.localActivities.size;
+  }
+
+  /**
+   * A local activity the worker ran resolved: its marker is recorded and the code runs on (its
+   * commands join the task's), the workflow clock at the marker's complete time.
+   * @throws WorkflowTaskFailure (a bug in workflow code).
+   */
+  async resolveLocalActivity(seq: number, marker: LocalActivityMarker): Promise<void> {
+    const slot = this.localActivities.get(seq);
+    if (!slot) return;
+    storage.run(this, () => this.resolveLocal(slot, marker));
+    try {
+      await this.activate(this.now, false);
+    } catch (err) {
+      throw err instanceof WorkflowTaskFailure ? err : new WorkflowTaskFailure(err);
+    }
+  }
+
+  /**
+   * Replay: resolves the local activity of the next marker of the task being replayed, if the
+   * code has scheduled it; markers of local activities settled otherwise (cancelled) are dropped.
+   */
+  private resolveFromMarker(): boolean {
+    while (this.localActivityMarkers.length > 0) {
+      const marker = this.localActivityMarkers[0]!;
+      const slot = this.localActivities.get(marker.data.seq);
+      if (!slot && marker.data.seq > this.activitySeq) return false;
+      this.localActivityMarkers.shift();
+      if (!slot) continue;
+      storage.run(this, () => this.resolveLocal(slot, marker));
+      return true;
+    }
+    return false;
+  }
+
+  /** Records a local activity's marker and settles its promise, or starts its backoff timer. */
+  private resolveLocal(slot: LocalActivitySlot, marker: LocalActivityMarker): void {
+    if (slot.settled) return;
     slot.settled = true;
-    this.activities.delete(slot.seq);
-    slot.reject(this.cancelledActivityError(slot, []));
+    this.localActivities.delete(slot.request.seq);
+    this.addCommand({ kind: 'recordLocalActivityMarker', slot, marker });
+    const completeTime = marker.data.complete_time === null ? Number.NaN : Date.parse(marker.data.complete_time);
+    if (completeTime > this.now) this.now = completeTime;
+    if (marker.data.backoff !== null) {
+      this.backOffLocal(slot, durationMs(marker.data.backoff), marker);
+    } else if (marker.failure) {
+      slot.reject(this.env.failures.failureToError(marker.failure));
+    } else {
+      try {
+        const value = marker.result ? this.env.payloads.fromPayload(marker.result, slot.resultType) : undefined;
+        validateValue(value, slot.resultType, `${slot.request.activityType} result`);
+        slot.resolve(value);
+      } catch (error) {
+        slot.reject(error);
+      }
+    }
+  }
+
+  /** A retry too far off for the worker: a durable timer, then the next attempts as a new local activity. */
+  private backOffLocal(slot: LocalActivitySlot, ms: number, marker: LocalActivityMarker): void {
+    const { request, chain } = slot;
+    const timer = this.newTimer(Math.max(1, ms));
+    chain.cancelBackoff = () => this.cancelTimer(timer.slot, new CancelledError('Timer cancelled'));
+    const originalScheduleTime = marker.data.original_schedule_time === null ? request.originalScheduleTime : Date.parse(marker.data.original_schedule_time);
+    timer.promise.then(
+      () => {
+        this.newLocalActivity({ ...request, attempt: marker.data.attempt + 1, originalScheduleTime }, slot.resultType, slot.resolve, slot.reject, chain);
+      },
+      () => slot.reject(cancelledLocalActivityError(request)),
+    );
+  }
+
+  /**
+   * Cancels a local activity by its cancellation type: TRY_CANCEL and ABANDON resolve it at once
+   * (a marker with the cancellation), TRY_CANCEL also stops the running attempt;
+   * WAIT_CANCELLATION_COMPLETED stops the attempt and waits for its outcome.
+   */
+  private cancelLocalActivity(slot: LocalActivitySlot): void {
+    if (slot.settled) return;
+    const { request } = slot;
+    const type = request.options.cancellationType;
+    if (type === ActivityCancellationType.WAIT_CANCELLATION_COMPLETED) {
+      // Its outcome comes from the worker (which does not start it if it has not yet), or on
+      // replay from its marker.
+      request.cancelRequested = true;
+      request.cancel?.('wait');
+      return;
+    }
+    request.cancel?.(type === ActivityCancellationType.ABANDON ? 'abandon' : 'try');
+    this.resolveLocal(slot, {
+      data: localActivityMarkerData(request, null),
+      failure: this.env.failures.errorToFailure(cancelledLocalActivityError(request)),
+    });
   }
 
   startTimer(ms: number): Promise<void> {
+    return this.newTimer(ms).promise;
+  }
+
+  private newTimer(ms: number): { slot: TimerSlot; promise: Promise<void> } {
+    this.assertWritable('start timer');
     const seq = ++this.timerSeq;
     let slot!: TimerSlot;
     const promise = new Promise<void>((resolve, reject) => {
@@ -517,125 +958,284 @@ export class WorkflowRuntime {
     promise.catch(() => undefined);
     this.timers.set(seq, slot);
     this.addCommand({ kind: 'startTimer', slot });
+    return { slot, promise };
+  }
+
+  /**
+   * `workflow.waitCondition`: true once `fn()` holds (checked now, then after every activation
+   * step), false when the durable timer of `timeoutMs` fires first (the timer is cancelled when
+   * `fn` wins). Rejects with a CancelledError when the workflow is cancelled meanwhile.
+   */
+  waitCondition(fn: () => boolean, timeoutMs?: number): Promise<boolean> {
+    this.assertWritable('wait condition');
+    if (fn()) return Promise.resolve(true);
+    if (timeoutMs === 0) return Promise.resolve(false);
+    return new Promise<boolean>((resolve, reject) => {
+      const condition: Condition = { fn, resolve, reject };
+      this.conditions.add(condition);
+      if (timeoutMs === undefined) return;
+      const timer = this.newTimer(timeoutMs);
+      condition.timer = timer.slot;
+      timer.promise.then(
+        () => {
+          if (!this.conditions.delete(condition)) return;
+          resolve(false);
+        },
+        (error: unknown) => {
+          if (!this.conditions.delete(condition)) return;
+          reject(error);
+        },
+      );
+    });
+  }
+
+  /**
+   * Signals another run (`workflowExecution.runId` '' for the id's current run): resolves once
+   * the other run recorded it (ExternalWorkflowExecutionSignaled), rejects when it could not
+   * (SignalExternalWorkflowExecutionFailed; activation.ts builds the error).
+   */
+  signalExternal(
+    workflowExecution: ExternalSlot['workflowExecution'],
+    signalName: string,
+    args: unknown[],
+    childWorkflowOnly = false,
+    headers: Headers = {},
+  ): Promise<void> {
+    this.assertWritable('signal external workflow');
+    const input = this.env.payloads.toPayloads(args);
+    return this.newExternal(workflowExecution, (slot) => ({ kind: 'signalExternal', slot, signalName, input, headers }), childWorkflowOnly);
+  }
+
+  /** Asks another run to cancel: resolves once the request is recorded there, rejects when it could not be. */
+  cancelExternal(workflowExecution: ExternalSlot['workflowExecution'], childWorkflowOnly = false): Promise<void> {
+    this.assertWritable('cancel external workflow');
+    // Temporal core's reason (the TypeScript handle's cancel() takes none).
+    const reason = `Cancel requested by workflow with run id ${this.info.runId} with reason: `;
+    return this.newExternal(workflowExecution, (slot) => ({ kind: 'cancelExternal', slot, reason }), childWorkflowOnly);
+  }
+
+  private newExternal(
+    workflowExecution: ExternalSlot['workflowExecution'],
+    command: (slot: ExternalSlot) => Command,
+    childWorkflowOnly: boolean,
+  ): Promise<void> {
+    const seq = ++this.externalSeq;
+    let slot!: ExternalSlot;
+    const promise = new Promise<void>((resolve, reject) => {
+      slot = { seq, workflowExecution: { ...workflowExecution }, settled: false, resolve, reject, ...(childWorkflowOnly ? { childWorkflowOnly } : {}) };
+    });
+    promise.catch(() => undefined);
+    this.externals.set(seq, slot);
+    this.addCommand(command(slot));
     return promise;
   }
 
+  /**
+   * `workflow.patched` / `deprecatePatch` (patches.ts): whether the code takes the patch's new
+   * branch. The first answer for an id is kept for the rest of the run; it is true when not
+   * replaying (a marker is recorded) or when the replayed workflow task recorded the marker.
+   */
+  patch(patchId: string, deprecated: boolean): boolean {
+    this.assertWritable(deprecated ? 'deprecatePatch' : 'patched');
+    const memo = this.patches.get(patchId);
+    if (memo !== undefined) return memo;
+    const use = !this.replaying || this.notifiedPatches.has(patchId);
+    this.patches.set(patchId, use);
+    if (use) this.addCommand({ kind: 'recordPatchMarker', patchId, deprecated });
+    return use;
+  }
+
+  /** Sets (or with `fn` undefined, removes) a signal handler; signals kept for it are delivered now. */
+  setSignalHandler(name: string | typeof DYNAMIC, fn: MessageHandlerFunction | undefined): void {
+    this.assertWritable('set signal handler');
+    const handlers = this.handlers;
+    if (!handlers) {
+      if (!this.constructing) throw new IllegalStateError('workflow.setSignalHandler() may only be called once the workflow instance exists');
+      // Called by the workflow's constructor: set once the instance exists.
+      this.constructing.push(() => this.setSignalHandler(name, fn));
+      return;
+    }
+    handlers.set('signal', name, fn);
+    if (fn !== undefined) this.signals.handlerSet(name);
+  }
+
+  /**
+   * Sets (or with `fn` undefined, removes) an update handler and its validator; updates that
+   * arrived in this activation without a handler are handled now.
+   */
+  setUpdateHandler(name: string | typeof DYNAMIC, fn: MessageHandlerFunction | undefined, validator?: MessageHandlerFunction): void {
+    this.assertWritable('set update handler');
+    const handlers = this.handlers;
+    if (!handlers) throw new IllegalStateError('workflow.setUpdateHandler() may only be called once the workflow instance exists');
+    handlers.set('update', name, fn, validator);
+    if (fn !== undefined) this.updates.handlerSet(name);
+  }
+
+  /** Whether no signal or update handler is still running. */
+  allHandlersFinished(): boolean {
+    return this.runningHandlers.size === 0;
+  }
+
+  /**
+   * What a run that this worker just closed leaves behind, logged once: signal handlers still
+   * running (Temporal's unfinished-handlers warning) and signals that never found a handler.
+   */
+  reportClose(): void {
+    const unfinished = new Map<string, number>();
+    for (const { kind, name } of this.runningHandlers.values()) {
+      if (kind === 'signal') unfinished.set(name, (unfinished.get(name) ?? 0) + 1);
+    }
+    if (unfinished.size > 0) {
+      const signals = [...unfinished].map(([name, count]) => ({ name, count }));
+      this.log(
+        'warn',
+        '[TMPRL1102] Workflow finished while signal handlers are still running. This may have interrupted work that the ' +
+          'signal handler was doing. You can wait for all update and signal handlers to complete by using ' +
+          '`await workflow.waitCondition(workflow.allHandlersFinished)`. The following signals were unfinished: ' +
+          JSON.stringify(signals),
+        { signals },
+      );
+    }
+    const undelivered = this.signals.undelivered();
+    if (undelivered.length > 0) {
+      this.log(
+        'warn',
+        `Workflow closed with signals that no handler received (dropped): ${JSON.stringify(undelivered)}`,
+        { signals: undelivered },
+      );
+    }
+  }
+
+  /** Logs through the worker's logger with the run's ids; silent during replay. */
+  log(level: keyof Logger, message: string, attributes?: Record<string, unknown>): void {
+    if (this.replaying) return;
+    this.env.logger[level](message, {
+      workflowId: this.info.workflowId,
+      runId: this.info.runId,
+      workflowType: this.info.workflowType,
+      ...attributes,
+    });
+  }
+
   private cancelTimer(slot: TimerSlot, reason: unknown): void {
-    if (slot.settled) return;
-    slot.settled = true;
-    this.timers.delete(slot.seq);
+    if (!this.settle(slot, this.timers)) return;
     const unsent = this.pending.findIndex((c) => c.kind === 'startTimer' && c.slot === slot);
     if (unsent >= 0) this.pending.splice(unsent, 1);
     else this.addCommand({ kind: 'cancelTimer', slot });
     slot.reject(reason);
   }
 
-  private addCommand(command: Command): void {
-    // Nothing follows a command that closes the run.
-    if (this.pending.some((c) => c.kind === 'completeWorkflow' || c.kind === 'failWorkflow' || c.kind === 'cancelWorkflow')) return;
-    this.pending.push(command);
+  /**
+   * `workflow.startChildWorkflow`: records the child's start command. `started` settles with
+   * ChildWorkflowExecutionStarted (or StartChildWorkflowExecutionFailed), `result` with the
+   * child's close event (children.ts).
+   */
+  startChild(
+    workflowType: string,
+    args: unknown[],
+    options: ChildWorkflowOptions,
+    resultType: Function | undefined,
+    headers: Headers,
+  ): { slot: ChildSlot; started: Promise<void>; result: Promise<unknown> } {
+    this.assertWritable('start child workflow');
+    const seq = this.childSeq + 1;
+    const normalized = normalizeChildOptions(options, { workflowId: `${this.info.runId}-child-${seq}`, taskQueue: this.info.taskQueue });
+    this.childSeq = seq;
+    let resolveStart!: () => void;
+    let rejectStart!: (error: unknown) => void;
+    const started = new Promise<void>((resolve, reject) => {
+      resolveStart = resolve;
+      rejectStart = reject;
+    });
+    let slot!: ChildSlot;
+    const result = new Promise<unknown>((resolve, reject) => {
+      slot = {
+        seq,
+        workflowId: normalized.workflowId,
+        workflowType,
+        cancellationType: normalized.cancellationType,
+        resultType,
+        startSettled: false,
+        settled: false,
+        cancelRequested: false,
+        resolveStart,
+        rejectStart,
+        resolve: (value) => {
+          this.children.delete(seq);
+          resolve(value);
+        },
+        reject: (error) => {
+          this.children.delete(seq);
+          reject(error);
+        },
+      };
+    });
+    // Promises nobody awaits must not crash the worker with unhandled rejections.
+    started.catch(() => undefined);
+    result.catch(() => undefined);
+    this.children.set(seq, slot);
+    const memo = normalized.memo && Object.fromEntries(Object.entries(normalized.memo).map(([key, value]) => [key, this.env.payloads.toPayload(value)]));
+    this.addCommand({ kind: 'startChildWorkflow', slot, input: this.env.payloads.toPayloads(args), options: normalized, memo, headers });
+    return { slot, started, result };
   }
 
-  // ---------------------------------------------------------------------------------------------
-
-  private toRecord(command: Command, completedEventId: number, identity: string): CommandRecord {
-    const workflowTaskCompletedEventId = completedEventId;
-    switch (command.kind) {
-      case 'scheduleActivity': {
-        const o = command.options;
-        return {
-          eventType: EventType.ActivityTaskScheduled,
-          attributes: {
-            activityId: command.slot.activityId,
-            activityType: command.slot.activityType,
-            taskQueue: o.taskQueue,
-            input: command.input,
-            scheduleToCloseTimeout: o.scheduleToCloseTimeout,
-            scheduleToStartTimeout: o.scheduleToStartTimeout,
-            startToCloseTimeout: o.startToCloseTimeout,
-            heartbeatTimeout: o.heartbeatTimeout,
-            retryPolicy: o.retryPolicy,
-            header: headerAttribute(command.headers),
-            workflowTaskCompletedEventId,
-          },
-          meta: {
-            id: command.slot.activityId,
-            type: command.slot.activityType,
-            tq: o.taskQueue,
-            s2c: o.scheduleToCloseTimeout,
-            s2s: o.scheduleToStartTimeout,
-            stc: o.startToCloseTimeout,
-            hb: o.heartbeatTimeout,
-            rp: {
-              ii: o.retryPolicy.initialInterval,
-              bc: o.retryPolicy.backoffCoefficient,
-              mi: o.retryPolicy.maximumInterval,
-              ma: o.retryPolicy.maximumAttempts,
-              nr: o.retryPolicy.nonRetryableErrorTypes,
-            },
-          },
-        };
-      }
-      case 'startTimer':
-        return {
-          eventType: EventType.TimerStarted,
-          attributes: { timerId: command.slot.timerId, startToFireTimeout: command.slot.ms, workflowTaskCompletedEventId },
-          meta: { ms: command.slot.ms, timerId: command.slot.timerId },
-        };
-      case 'requestCancelActivity':
-        return {
-          eventType: EventType.ActivityTaskCancelRequested,
-          attributes: { scheduledEventId: command.slot.scheduledEventId, workflowTaskCompletedEventId },
-          meta: { sid: command.slot.scheduledEventId },
-        };
-      case 'cancelTimer':
-        return {
-          eventType: EventType.TimerCanceled,
-          attributes: {
-            timerId: command.slot.timerId,
-            startedEventId: command.slot.startedEventId,
-            workflowTaskCompletedEventId,
-            identity,
-          },
-          meta: { sid: command.slot.startedEventId },
-        };
-      case 'completeWorkflow':
-        return {
-          eventType: EventType.WorkflowExecutionCompleted,
-          attributes: { result: command.result, workflowTaskCompletedEventId },
-          meta: {},
-        };
-      case 'failWorkflow':
-        return {
-          eventType: EventType.WorkflowExecutionFailed,
-          attributes: { failure: command.failure, retryState: RetryState.RETRY_POLICY_NOT_SET, workflowTaskCompletedEventId },
-          meta: {},
-        };
-      case 'cancelWorkflow':
-        return {
-          eventType: EventType.WorkflowExecutionCanceled,
-          attributes: { details: [], workflowTaskCompletedEventId },
-          meta: {},
-        };
+  /**
+   * Cancels a child as its cancellation type says (TEMPORAL-SEMANTICS §13.3): a start not sent yet
+   * is dropped; otherwise a cancel request goes to the child (not for ABANDON) once it has started,
+   * and the result rejects at once (TRY_CANCEL, ABANDON) or with the child's close event.
+   */
+  cancelChild(slot: ChildSlot): void {
+    this.assertWritable('cancel child workflow');
+    if (slot.settled || slot.cancelRequested) return;
+    const unsent = this.pending.findIndex((c) => c.kind === 'startChildWorkflow' && c.slot === slot);
+    if (unsent >= 0) {
+      this.pending.splice(unsent, 1);
+      const error = new CancelledError('Child Workflow Execution cancelled before scheduled');
+      slot.startSettled = true;
+      slot.settled = true;
+      slot.rejectStart(error);
+      slot.reject(error);
+      return;
     }
+    slot.cancelRequested = true;
+    if (slot.runId !== undefined) this.requestChildCancel(slot);
+    if (slot.cancellationType === ChildWorkflowCancellationType.TRY_CANCEL || slot.cancellationType === ChildWorkflowCancellationType.ABANDON) {
+      const error = cancelledChildError(slot);
+      if (!slot.startSettled) {
+        slot.startSettled = true;
+        slot.rejectStart(error);
+      }
+      slot.settled = true;
+      slot.reject(error);
+    }
+  }
+
+  /** The cancel request of a started child (once; none for ABANDON): a cancel-external command. */
+  private requestChildCancel(slot: ChildSlot): void {
+    if (slot.cancellationType === ChildWorkflowCancellationType.ABANDON || slot.cancelSent) return;
+    slot.cancelSent = true;
+    const requested = this.cancelExternal({ workflowId: slot.workflowId, runId: '' }, true);
+    // WAIT_CANCELLATION_REQUESTED: the result rejects once the child recorded the request
+    // (ExternalWorkflowExecutionCancelRequested), as Temporal's TypeScript SDK documents it.
+    if (slot.cancellationType !== ChildWorkflowCancellationType.WAIT_CANCELLATION_REQUESTED) return;
+    requested.then(
+      () => {
+        if (slot.settled) return;
+        slot.settled = true;
+        slot.reject(cancelledChildError(slot));
+      },
+      () => undefined,
+    );
+  }
+
+  private addCommand(command: Command): void {
+    this.assertWritable(describeCommand(command).type);
+    // Nothing follows a command that closes the run.
+    if (this.pending.some(closesRun)) return;
+    this.pending.push(command);
   }
 }
 
-function describeCommand(command: Command): { type: string; [key: string]: unknown } {
-  switch (command.kind) {
-    case 'scheduleActivity':
-      return { type: 'ScheduleActivityTask', activityId: command.slot.activityId, activityType: command.slot.activityType };
-    case 'startTimer':
-      return { type: 'StartTimer', timerId: command.slot.timerId };
-    case 'requestCancelActivity':
-      return { type: 'RequestCancelActivityTask', scheduledEventId: command.slot.scheduledEventId };
-    case 'cancelTimer':
-      return { type: 'CancelTimer', timerId: command.slot.timerId };
-    case 'completeWorkflow':
-      return { type: 'CompleteWorkflowExecution' };
-    case 'failWorkflow':
-      return { type: 'FailWorkflowExecution' };
-    case 'cancelWorkflow':
-      return { type: 'CancelWorkflowExecution' };
-  }
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }

@@ -1,0 +1,31 @@
+--[[
+  Deadlines: one shard-wide zset (KEYS[5], member -> due ms); a BullMQ delayed "wake" job per
+  armed time (KEYS[6]) runs the shard's due deadlines. Wake times are rounded up to a granularity
+  that grows with the timeout, so thousands of deadlines share a few wake jobs; a 200 ms timeout
+  still fires within ~10 ms. Members are "<kind>|<a>|<b>|<runId>|<workflowId>"; the kinds are
+  listed in fireDeadline-9.lua, which fires them. A schedule's next fire time is the member
+  "sch|<scheduleId>", or "scp|<scheduleId>" while it only looks again at a run it waits for
+  (commitSchedule-5.lua writes them; schedules.ts fires them).
+]]
+--- @include "outbox"
+
+local function granularity(span)
+  if span >= 10000 then return 1000 elseif span >= 1000 then return 100 end
+  return 10
+end
+local function arm_wake(due, span)
+  local g = granularity(span)
+  local at = math.ceil(due / g) * g
+  if redis.call('ZCOUNT', K_WAKES, due, at) == 0 then
+    redis.call('ZADD', K_WAKES, at, at)
+    outbox_add('wake|' .. at, at)
+  end
+end
+local function deadline_member(kind, a, b)
+  return kind .. '|' .. (a or '') .. '|' .. (b or '') .. '|' .. RUN_ID .. '|' .. get('wid')
+end
+local function add_deadline(member, due, span)
+  redis.call('ZADD', K_DEADLINES, due, member)
+  arm_wake(due, span)
+end
+local function remove_deadline(member) redis.call('ZREM', K_DEADLINES, member) end

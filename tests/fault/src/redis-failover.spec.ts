@@ -1,0 +1,172 @@
+import { join } from 'node:path';
+import { EventType, RedisConnectionError, WorkflowAlreadyStartedError, WorkflowExecutionStatus } from '@durabull/sdk';
+import type { WorkflowHandle } from '@durabull/sdk';
+import { TestEnvironment } from '@durabull/testing';
+import type { Cluster } from 'ioredis';
+import { killAll, spawnWorkerProcess } from '../../integration/src/fixtures/spawn';
+import type { WorkerProcess } from '../../integration/src/fixtures/spawn';
+import { historyViolations } from './invariants';
+import { Pipeline } from './fixtures/pipeline';
+import type { StepResult } from './fixtures/pipeline';
+import { OwnRedisCluster } from './fixtures/redis-cluster';
+
+// A Redis Cluster of three primaries with a replica each, started by the test: a primary is
+// killed (SIGKILL) under load, its replica takes over, and the clients and worker processes
+// (ioredis Cluster connections, BullMQ workers) find the new primary by themselves.
+
+const WORKER = join(__dirname, 'fixtures', 'pipeline-worker.ts');
+const STEPS = 4;
+const STEP_MS = 100;
+
+describe('a Redis Cluster primary killed under load', () => {
+  let cluster: OwnRedisCluster;
+  let env: TestEnvironment | undefined;
+  const processes: WorkerProcess[] = [];
+
+  beforeEach(async () => {
+    cluster = await OwnRedisCluster.start(1);
+  });
+  afterEach(async () => {
+    await killAll(processes);
+    await env?.teardown();
+    env = undefined;
+    await cluster.stop();
+  });
+
+  const nodeList = () => cluster.nodes.map(({ host, port }) => `${host}:${port}`).join(',');
+
+  async function spawnWorker(extra: Record<string, string> = {}): Promise<WorkerProcess> {
+    const worker = spawnWorkerProcess(
+      { DURABULL_NAMESPACE: env!.namespace, DURABULL_TEST_REDIS_CLUSTER: nodeList(), TASK_QUEUE: 'pipeline', ...extra },
+      WORKER,
+    );
+    processes.push(worker);
+    await worker.waitFor('ready');
+    return worker;
+  }
+
+  /** The run finished with every step's result, and its history is sound. */
+  async function expectSound(handle: WorkflowHandle<StepResult[]>, results: StepResult[]): Promise<void> {
+    expect({ id: handle.workflowId, steps: results.map((r) => r.step) }).toEqual({
+      id: handle.workflowId,
+      steps: Array.from({ length: STEPS }, (_, i) => i + 1),
+    });
+    const history = await handle.fetchHistory();
+    expect({ id: handle.workflowId, violations: historyViolations(history) }).toEqual({ id: handle.workflowId, violations: [] });
+    expect(history.filter((e) => e.eventType === EventType.ActivityTaskCompleted)).toHaveLength(STEPS);
+    expect(history.at(-1)!.eventType).toBe(EventType.WorkflowExecutionCompleted);
+  }
+
+  it('the replica takes over; clients and workers reconnect by themselves and every run completes soundly', async () => {
+    env = await TestEnvironment.create({ redis: { cluster: cluster.nodes } });
+    const client = env.client;
+    const redis = client.redis as Cluster;
+    await Promise.all([spawnWorker(), spawnWorker()]);
+
+    // The victim: the primary that holds the most of the namespace's shards.
+    const primaries = (await cluster.roles()).filter((node) => node.role === 'primary');
+    const shardsOf = new Map<number, number>();
+    for (let shard = 0; shard < client.engine.keys.shardCount; shard++) {
+      const slot = Number(await redis.cluster('KEYSLOT', client.engine.keys.shard(shard).outbox));
+      const owner = primaries.find((node) => redis.slots[slot]?.[0] === `${node.host}:${node.port}`)!;
+      shardsOf.set(owner.port, (shardsOf.get(owner.port) ?? 0) + 1);
+    }
+    const [victimPort, victimShards] = [...shardsOf].sort((a, b) => b[1] - a[1])[0]!;
+
+    // A steady load: a new run every 25 ms, before, during and after the failover.
+    const handles: Array<WorkflowHandle<StepResult[]>> = [];
+    const outcomes: Array<Promise<StepResult[]>> = [];
+    let closed = 0;
+    let callErrors = 0;
+    let starting = true;
+    const start = async (id: string): Promise<void> => {
+      for (;;) {
+        try {
+          handles.push(await client.startWorkflow(Pipeline, { args: [STEPS, STEP_MS], id, taskQueue: 'pipeline', taskTimeout: '2s' }));
+          break;
+        } catch (error) {
+          // A start answered by no one may have committed all the same: then its id is taken.
+          if (error instanceof WorkflowAlreadyStartedError) {
+            handles.push(client.getWorkflowHandle<StepResult[]>(id));
+            break;
+          }
+          if (!(error instanceof RedisConnectionError)) throw error;
+          callErrors++;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      }
+      const handle = handles.at(-1)!;
+      outcomes.push(
+        (async () => {
+          for (;;) {
+            try {
+              const results = await handle.result();
+              closed++;
+              return results;
+            } catch (error) {
+              // A call that meets the dead primary fails at once (ioredis gives up after its
+              // redirection budget, 16 x 100 ms), as calls do while a single Redis is down; the
+              // next one reaches the new primary.
+              if (!(error instanceof RedisConnectionError)) throw error;
+              callErrors++;
+              await new Promise((resolve) => setTimeout(resolve, 100));
+            }
+          }
+        })(),
+      );
+    };
+    const starter = (async () => {
+      for (let n = 0; starting; n++) {
+        await start(`failover-${n}`);
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    })();
+
+    // Kill once runs are under way: some closed, more still open.
+    while (closed < 5) await new Promise((resolve) => setTimeout(resolve, 20));
+    const inFlight = handles.length - closed;
+    const killedAt = Date.now();
+    await cluster.kill(victimPort);
+    const failover = await cluster.waitForFailover(victimPort);
+    const failoverMs = Date.now() - killedAt;
+    // Keep the load on for a while on the new primary, then let every run finish.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    starting = false;
+    await starter;
+    const results = await Promise.all(outcomes);
+    const recoveredMs = Date.now() - killedAt;
+
+    console.log(
+      `failover: killed primary :${victimPort} (${victimShards} of ${client.engine.keys.shardCount} shards) with ${inFlight} runs in flight; ` +
+        `replica :${failover.port} took over ${failoverMs} ms after the kill; ${handles.length} runs in all; ${callErrors} client call(s) failed ` +
+        `during the failover and were made again; every run closed ${recoveredMs} ms after the kill`,
+    );
+    expect(inFlight).toBeGreaterThan(0);
+    expect(failoverMs).toBeLessThan(15_000);
+    expect(results).toHaveLength(handles.length);
+    for (const [i, handle] of handles.entries()) await expectSound(handle, results[i]!);
+    expect(await client.countWorkflows({ status: WorkflowExecutionStatus.RUNNING })).toBe(0);
+    expect(await client.countWorkflows({ status: WorkflowExecutionStatus.COMPLETED })).toBe(handles.length);
+  }, 180_000);
+
+  it('with durability { replicas: 1 }, clients and workers run whole workflows, every transition confirmed by a replica', async () => {
+    env = await TestEnvironment.create({ redis: { cluster: cluster.nodes }, durability: { replicas: 1, timeout: '2s' } });
+    await Promise.all([spawnWorker({ DURABULL_REPLICAS: '1' }), spawnWorker({ DURABULL_REPLICAS: '1' })]);
+    const handles = await Promise.all(
+      Array.from({ length: 24 }, (_, n) =>
+        env!.client.startWorkflow(Pipeline, { args: [STEPS, 10], id: `replicated-${n}`, taskQueue: 'pipeline' }),
+      ),
+    );
+    const results = await Promise.all(handles.map((handle) => handle.result()));
+    for (const [i, handle] of handles.entries()) await expectSound(handle, results[i]!);
+    // WAIT ran on the primaries that ran the transitions (the runs spread over all three).
+    const waits = await Promise.all(
+      (env.client.redis as Cluster).nodes('master').map(async (node) => {
+        const match = /^cmdstat_wait:calls=(\d+)/m.exec(await node.info('commandstats'));
+        return match ? Number(match[1]) : 0;
+      }),
+    );
+    expect(waits.filter((calls) => calls > 0)).toHaveLength(3);
+    expect(waits.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(handles.length * (2 * STEPS + 1));
+  }, 120_000);
+});
