@@ -21,6 +21,10 @@ class MemoryBrief {
 }
 
 const RUNS = 10_000;
+/** Runs started at once. */
+const BATCH = 500;
+/** How long a batch may take (about 2 s on an idle machine) before the test names its open runs. */
+const BATCH_TIMEOUT_MS = 60_000;
 /** Runs of the warm-up: enough to bring BullMQ's event streams near their length cap. */
 const WARM_UP_RUNS = 4_000;
 /**
@@ -84,12 +88,40 @@ describe('retention and Redis memory', () => {
     const worker = env.newWorker({ taskQueue: 'memory', workflows: [MemoryBrief], activities: [new Counter()] });
 
     async function runAll(prefix: string, count: number): Promise<void> {
-      for (let i = 0; i < count; i += 500) {
-        const batch = Array.from({ length: Math.min(500, count - i) }, (_, j) =>
-          client.executeWorkflow(MemoryBrief, i + j, { id: `${prefix}-${i + j}`, taskQueue: 'memory' }),
+      for (let i = 0; i < count; i += BATCH) {
+        const ids = Array.from({ length: Math.min(BATCH, count - i) }, (_, j) => `${prefix}-${i + j}`);
+        const results = await settledWithin(
+          ids.map((id, j) => client.executeWorkflow(MemoryBrief, i + j, { id, taskQueue: 'memory' })),
+          ids,
         );
-        const results = await Promise.all(batch);
-        expect(results).toEqual(batch.map((_, j) => i + j + 1));
+        expect(results).toEqual(ids.map((_, j) => i + j + 1));
+      }
+    }
+
+    /**
+     * The batch's results; if some are still missing after BATCH_TIMEOUT_MS, fails naming those
+     * runs with their status and history, so that a stuck run is told apart from a slow machine.
+     */
+    async function settledWithin(batch: Promise<number>[], ids: string[]): Promise<number[]> {
+      const pending = new Set(ids);
+      batch.forEach((result, j) => void result.then(() => pending.delete(ids[j]!), () => undefined));
+      let timer: NodeJS.Timeout | undefined;
+      const stuck = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          void Promise.all(
+            [...pending].slice(0, 5).map(async (id) => {
+              const handle = client.getWorkflowHandle(id);
+              const status = await handle.describe().then((d) => d.status, (error: Error) => error.message);
+              const events = await handle.fetchHistory().then((h) => h.map((e) => e.eventType).join(', '), (error: Error) => error.message);
+              return `${id}: ${status} [${events}]`;
+            }),
+          ).then((lines) => reject(new Error(`${pending.size} of ${ids.length} runs still open after ${BATCH_TIMEOUT_MS} ms:\n${lines.join('\n')}`)));
+        }, BATCH_TIMEOUT_MS);
+      });
+      try {
+        return await Promise.race([Promise.all(batch), stuck]);
+      } finally {
+        clearTimeout(timer);
       }
     }
 
@@ -142,5 +174,5 @@ describe('retention and Redis memory', () => {
     expect(after.keys.filter((key) => /:(run|hist|buf|wid):/.test(key))).toEqual([]);
     const engineKeys = (keys: string[]) => keys.filter((key) => !/\{[^}]*:(q:[^}]+|sticky:[^}]+|timers|system)\}/.test(key));
     expect(engineKeys(after.keys)).toEqual(engineKeys(baseline.keys));
-  }, 300_000);
+  }, 600_000);
 });
