@@ -209,6 +209,8 @@ describe('durabull ui security', () => {
 
       const done = await post({ 'X-Durabull-Csrf': csrf, Origin: `http://${host}`, 'Sec-Fetch-Site': 'same-origin' });
       expect([done.status, json(done)]).toEqual([200, { cancelRequested: true }]);
+      // Its effect, awaited here so that the next test finds the run's history settled.
+      await expect(env.client.getWorkflowHandle('sleeper').result()).rejects.toMatchObject({ cause: { name: 'CancelledError' } });
     } finally {
       expect(await running.stop()).toBe(0);
     }
