@@ -20,6 +20,9 @@ export const TASK_JOB_OPTIONS = {
  */
 export const WAITING_RECHECK_MS = 3_000;
 
+/** How long after a held job's lock would expire a sweep looks at it again (Redis expiry is not exact). */
+const LOCK_EXPIRY_MARGIN_MS = 50;
+
 /**
  * Turns committed outbox descriptors into BullMQ jobs. Adds are idempotent (deterministic job
  * ids), so a descriptor dispatched twice, by its committer and by a sweep, yields one job.
@@ -72,10 +75,12 @@ export class Dispatcher {
    * was fetched by a worker that then died before starting it (the job is active but its BullMQ
    * lock, renewed by a live worker every second, has expired): the stuck copy is removed first so
    * that the new one gets the same job id. A job still waiting in its queue (a backlog) is left
-   * alone and looked at again only after {@link WAITING_RECHECK_MS}; one held by a live worker
-   * is looked at again after the sweep's grace period.
+   * alone and looked at again only after {@link WAITING_RECHECK_MS}; one held by a worker is
+   * looked at again when its lock would expire (`graceMs` is the sweep's: a task is looked at once
+   * it is that late), so that a job fetched by a worker that died is dispatched again by the first
+   * sweep after its lock lapsed.
    */
-  async recover(shard: number, members: string[], now: number): Promise<void> {
+  async recover(shard: number, members: string[], now: number, graceMs: number): Promise<void> {
     const byQueue = new Map<Queue, Array<{ member: string; jobId: string }>>();
     for (const member of members) {
       const spec = jobSpec(this.keys, parseTask(member, shard));
@@ -86,33 +91,37 @@ export class Dispatcher {
     }
     const lost: Array<{ member: string; due: number }> = [];
     const waiting: string[] = [];
+    const held: Array<number | string> = [];
     await Promise.all(
       [...byQueue].map(async ([queue, jobs]) => {
         // One round trip per queue: every key of a BullMQ queue shares its prefix's hash tag.
         const pipeline = this.redis.pipeline();
         for (const { jobId } of jobs) {
-          pipeline.exists(queue.toKey(jobId)).exists(`${queue.toKey(jobId)}:lock`).lpos(queue.toKey('active'), jobId);
+          pipeline.exists(queue.toKey(jobId)).pttl(`${queue.toKey(jobId)}:lock`).lpos(queue.toKey('active'), jobId);
         }
         const replies = (await pipeline.exec()) ?? [];
         await Promise.all(
           jobs.map(async ({ member, jobId }, i) => {
-            const [exists, locked, activeAt] = replies.slice(3 * i, 3 * i + 3).map(([error, value]) => {
+            const [exists, lockTtl, activeAt] = replies.slice(3 * i, 3 * i + 3).map(([error, value]) => {
               if (error) throw error;
               return value;
-            });
+            }) as [number, number, number | null];
             if (exists === 0) {
-              lost.push({ member, due: 0 });
-            } else if (activeAt !== null && locked === 0) {
-              // Fetched by a worker that died before starting it; nobody else can take it.
-              await queue.remove(jobId);
               lost.push({ member, due: 0 });
             } else if (activeAt === null) {
               waiting.push(member);
+            } else if (lockTtl === -2) {
+              // Fetched by a worker that died before starting it; nobody else can take it.
+              await queue.remove(jobId);
+              lost.push({ member, due: 0 });
+            } else if (lockTtl >= 0) {
+              held.push(now + lockTtl + LOCK_EXPIRY_MARGIN_MS - graceMs, member);
             }
           }),
         );
       }),
     );
+    if (held.length > 0) await this.redis.zadd(this.keys.shard(shard).outbox, 'XX', ...held);
     if (waiting.length > 0) {
       await this.redis.zadd(this.keys.shard(shard).outbox, 'XX', ...waiting.flatMap((member) => [now + WAITING_RECHECK_MS, member]));
     }

@@ -653,7 +653,7 @@ export class Engine {
           ],
         )) as [number, string[], number, string[]];
         for (const worker of deadWorkers) dead.add(worker);
-        if (members.length > 0) await this.dispatcher.recover(shard, members, Number(now));
+        if (members.length > 0) await this.dispatcher.recover(shard, members, Number(now), options.graceMs);
         if (overdue === 1) await this.fireDueDeadlines(shard);
       }),
     );

@@ -90,6 +90,20 @@ describe('Engine recovery', () => {
     expect(started?.attempt).toBe(1);
   });
 
+  it('looks again at a job a worker holds when its lock would expire, not sooner or later', async () => {
+    const ref = await start();
+    const { member, queue, jobId } = await taskJob(ref.workflowId);
+    expect((await fetcher(2_000).getNextJob('holder-token'))?.id).toBe(jobId);
+    const sweptAt = Date.now();
+    await engine.sweep({ graceMs: 0 });
+    expect(await queue.getJobState(jobId)).toBe('active');
+    // Due again at the lock's expiry (2 s after the fetch, plus 50 ms): the first sweep after
+    // it finds the job of a holder that died, however often sweeps come meanwhile.
+    const recheck = (await outbox(ref.workflowId)).get(member)! - sweptAt;
+    expect(recheck).toBeGreaterThan(1_000);
+    expect(recheck).toBeLessThanOrEqual(2_050 + 100);
+  });
+
   it('adds again a committed task whose job is gone (its dispatcher died)', async () => {
     const ref = await start();
     const { queue, jobId } = await taskJob(ref.workflowId);

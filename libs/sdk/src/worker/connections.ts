@@ -2,7 +2,7 @@
 // the BullMQ options recovery relies on, bounded waits on Redis, and letting go of a BullMQ worker
 // whose close waits on an unreachable Redis.
 
-import type { Worker as BullWorker } from 'bullmq';
+import { Worker as BullWorker } from 'bullmq';
 import type { RedisConnection } from '@durabull/engine';
 import type { Cluster, Redis } from 'ioredis';
 
@@ -30,6 +30,26 @@ export const BULLMQ_RECOVERY_OPTIONS = {
   stalledInterval: 30_000,
   maxStalledCount: Number.MAX_SAFE_INTEGER,
 } as const;
+
+/** The longest blocking wait of a {@link WakeUpWorker}, in seconds. */
+export const WAKE_UP_MAX_BLOCK_S = 0.25;
+
+/**
+ * The BullMQ worker of the deadline wake-up queue, whose blocking wait lasts at most
+ * {@link WAKE_UP_MAX_BLOCK_S}. BullMQ tells one blocked worker that a delayed job was added (the
+ * worker that pops its marker), and a worker that knows of a later delayed job blocks until that
+ * one is due, for up to 10 s, regardless of `drainDelay`. If the worker that popped a wake-up's
+ * marker is killed, the others would run that wake-up only when their own wait ended: seconds
+ * late, and a heartbeat or start-to-close timeout would fire that late. With the cap, they look
+ * for due wake-ups four times a second (a `BZPOPMIN` and a `moveToActive` each), and a deadline
+ * whose wake-up was lost fires within about 250 ms of its time.
+ */
+export class WakeUpWorker<D = any, R = any, N extends string = string> extends BullWorker<D, R, N> {
+  protected override getBlockTimeout(blockUntil: number): number {
+    const timeout = super.getBlockTimeout(blockUntil);
+    return timeout > 0 ? Math.min(timeout, WAKE_UP_MAX_BLOCK_S) : timeout;
+  }
+}
 
 /**
  * The connections a worker opens for BullMQ and its cancellation channel, all duplicates of its

@@ -10,7 +10,7 @@ import type { Logger } from '../logger';
 import { MetricsRegistry } from '../observability/metrics';
 import { WorkerMetrics } from '../observability/worker-metrics';
 import { ActivityTaskRunner } from './activity-tasks';
-import { BULLMQ_RECOVERY_OPTIONS, WorkerConnections, abandonBullWorker, settlesBefore } from './connections';
+import { BULLMQ_RECOVERY_OPTIONS, WakeUpWorker, WorkerConnections, abandonBullWorker, settlesBefore } from './connections';
 import { Maintenance } from './maintenance';
 import { checkWorkerOptions } from './options';
 import type { ResolvedWorkerOptions, WorkerOptions } from './options';
@@ -305,6 +305,7 @@ export class Worker {
         }
       },
       { ...common, connection: connection(), prefix: keys.timerPrefix, concurrency: 8 },
+      WakeUpWorker,
     );
     // Messages between runs (signal or cancel another workflow): any worker of the namespace delivers them.
     this.addBullWorker(
@@ -320,8 +321,9 @@ export class Worker {
     name: string,
     processor: (job: Job<D>, token?: string) => Promise<void>,
     options: BullWorkerOptions,
+    WorkerClass: typeof BullWorker = BullWorker,
   ): void {
-    const worker = new BullWorker<D>(name, processor, options);
+    const worker = new WorkerClass<D>(name, processor, options);
     worker.on('error', (error) => {
       if (this.state === 'running') this.logger.warn('Task queue connection error', { queue: name, error: error.message });
     });
