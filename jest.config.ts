@@ -11,7 +11,7 @@ const config: Config = {
   // that never exits would never report. (DURABULL_DEBUG_HANDLES=1 lists what is left open.)
   forceExit: true,
   // Test files run one after another in a worker process (not in Jest's own process), replaced
-  // once it holds more than this after a file. In one process the heap of 129 files grew past
+  // once it holds more than this after a file. In one process the memory of 129 files grew past
   // 3 GB and the heaviest suite (fault's retention-memory, 14,000 runs) ran 15 times slower than
   // alone, garbage collection taking most of its time.
   workerIdleMemoryLimit: '1GB',
