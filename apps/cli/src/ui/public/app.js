@@ -646,16 +646,13 @@ function section(title, body, id) {
 }
 
 /**
- * The run page's buttons and confirmation panel. `message` is the page's one result line: it
- * outlives the redraws of the bar, so the outcome of an action stays on screen after the
- * refresh that follows it.
+ * The confirmation panel of a page's action buttons. `perform(name, body, done)` posts action
+ * `name` to `<base>/<name>` and reports `done` (or the error) in `message`, then refreshes the page,
+ * or goes to `listPath` after a delete; `open(title, fields, confirmLabel, submit)` shows a form
+ * that asks before `submit(formData)`.
  */
-function actionsBar(view, ns, refresh, message) {
-  if (config.readOnly) return h('p', { class: 'muted small' }, 'Read-only: no actions.');
-  const running = view.status === 'RUNNING';
+function actionPanel(base, listPath, refresh, message) {
   const panel = h('div', { class: 'action-panel', hidden: true });
-  const base = apiRun(ns, view.workflowId, view.runId);
-
   async function perform(name, body, done) {
     message.textContent = '';
     message.className = 'action-result';
@@ -663,7 +660,7 @@ function actionsBar(view, ns, refresh, message) {
       await api(`${base}/${name}`, { method: 'POST', body });
       panel.hidden = true;
       message.textContent = done;
-      if (name === 'delete') return navigate(`${nsPath(ns)}/workflows`);
+      if (name === 'delete') return navigate(listPath);
       await refresh();
     } catch (error) {
       message.textContent = error.message;
@@ -687,6 +684,18 @@ function actionsBar(view, ns, refresh, message) {
     put(panel, form);
     form.querySelector('input, textarea, button')?.focus();
   }
+  return { panel, perform, open };
+}
+
+/**
+ * The run page's buttons and confirmation panel. `message` is the page's one result line: it
+ * outlives the redraws of the bar, so the outcome of an action stays on screen after the
+ * refresh that follows it.
+ */
+function actionsBar(view, ns, refresh, message) {
+  if (config.readOnly) return h('p', { class: 'muted small' }, 'Read-only: no actions.');
+  const running = view.status === 'RUNNING';
+  const { panel, perform, open } = actionPanel(apiRun(ns, view.workflowId, view.runId), `${nsPath(ns)}/workflows`, refresh, message);
   const buttons = h(
     'div',
     { class: 'actions' },
@@ -903,33 +912,7 @@ async function schedulesPage(app, ns, id) {
 /** The schedule page's buttons: pause or unpause (with a note), trigger, delete. */
 function scheduleActions(s, ns, refresh, message) {
   if (config.readOnly) return h('p', { class: 'muted small' }, 'Read-only: no actions.');
-  const panel = h('div', { class: 'action-panel', hidden: true });
-  async function perform(name, body, done) {
-    message.textContent = '';
-    message.className = 'action-result';
-    try {
-      await api(`/api/namespaces/${enc(ns)}/schedules/${enc(s.scheduleId)}/${name}`, { method: 'POST', body });
-      panel.hidden = true;
-      message.textContent = done;
-      if (name === 'delete') return navigate(`${nsPath(ns)}/schedules`);
-      await refresh();
-    } catch (error) {
-      message.textContent = error.message;
-      message.className = 'action-result error';
-    }
-  }
-  function open(title, fields, confirmLabel, submit) {
-    panel.hidden = false;
-    const form = h(
-      'form',
-      { onsubmit: (event) => { event.preventDefault(); submit(new FormData(form)); } },
-      h('h3', {}, title),
-      fields,
-      h('div', { class: 'buttons' }, h('button', { type: 'submit', class: 'danger' }, confirmLabel), h('button', { type: 'button', class: 'secondary', onclick: () => (panel.hidden = true) }, 'Back')),
-    );
-    put(panel, form);
-    form.querySelector('input, button')?.focus();
-  }
+  const { panel, perform, open } = actionPanel(`/api/namespaces/${enc(ns)}/schedules/${enc(s.scheduleId)}`, `${nsPath(ns)}/schedules`, refresh, message);
   const toggle = s.paused ? 'unpause' : 'pause';
   const buttons = h(
     'div',
