@@ -2,7 +2,8 @@ import { Queue } from 'bullmq';
 import type { Cluster, Redis } from 'ioredis';
 import type { NamespaceKeys } from './keys';
 import { jobSpec, parseTask } from './tasks';
-import type { JobSpec } from './tasks';
+import type { JobSpec, WorkflowTaskJobData } from './tasks';
+import type { StreamEntry } from './replies';
 
 /** BullMQ job options of every Durabull task: finished jobs are deleted, the engine keeps state. */
 export const TASK_JOB_OPTIONS = {
@@ -47,12 +48,18 @@ export class Dispatcher {
     return queue;
   }
 
-  /** Adds the jobs of `members` (outbox descriptors of one shard) with delays measured on `now`. */
-  async dispatch(shard: number, entries: Array<{ member: string; due: number }>, now: number): Promise<void> {
+  /**
+   * Adds the jobs of `members` (outbox descriptors of one shard) with delays measured on `now`.
+   * `firstTaskHistory` goes with the workflow task among them (a run's first: see
+   * {@link WorkflowTaskJobData.history}).
+   */
+  async dispatch(shard: number, entries: Array<{ member: string; due: number }>, now: number, firstTaskHistory?: StreamEntry[]): Promise<void> {
     if (entries.length === 0) return;
     const byQueue = new Map<Queue, Array<{ spec: JobSpec; delay: number }>>();
     for (const { member, due } of entries) {
-      const spec = jobSpec(this.keys, parseTask(member, shard));
+      const task = parseTask(member, shard);
+      const spec = jobSpec(this.keys, task);
+      if (firstTaskHistory && task.kind === 'workflow') (spec.data as WorkflowTaskJobData).history = firstTaskHistory;
       const queue = this.queue(spec.prefix, spec.queueName);
       const list = byQueue.get(queue) ?? [];
       list.push({ spec, delay: Math.max(0, due - now) });

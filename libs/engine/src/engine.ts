@@ -19,6 +19,7 @@ import type { NamespaceLimits, NamespaceOptions } from './namespace';
 import { decodeAttributes } from './history-encoding';
 import { historyEventFromStreamEntry, parseActivityState, replyError, throwOnReply } from './replies';
 import type { StreamEntry } from './replies';
+import { RedisClock } from './redis-clock';
 import { parseUpdateRequests, parseUpdateState, updateState } from './updates';
 import type { UpdateRequest, UpdateState } from './updates';
 import { handOverQueries, parseQueryRoute } from './queries';
@@ -40,7 +41,7 @@ import type {
   WorkflowTaskStart,
 } from './types';
 import { chainTemplate, luaRetryPolicy } from './types';
-import type { MessageJobData } from './tasks';
+import type { MessageJobData, WorkflowTaskJobData } from './tasks';
 import { Visibility } from './visibility';
 import { Schedules } from './schedules';
 
@@ -56,6 +57,8 @@ export class Engine {
   /** The namespace's schedules (schedules.ts). */
   readonly schedules: Schedules;
   private readonly scripts: ScriptRunner;
+  /** The namespace's time as replies tell it: when a worker takes a task without a transition. */
+  private readonly clock = new RedisClock();
   /** Replicas that must confirm each transition (WAIT), if any: see {@link requireReplicas}. */
   private durability?: Durability;
 
@@ -120,7 +123,7 @@ export class Engine {
       request.startDelay ?? 0,
       request.executionTimeout ?? 0,
       request.retryPolicy || request.cron ? JSON.stringify(request.chainTemplate ?? chainTemplate(request.attributes)) : '',
-    ], indexes);
+    ], indexes, true);
     if (reply.code === ReplyCode.AlreadyStarted) {
       const [runId, status] = reply.extra as [string, string];
       throwOnReply(reply.code, {
@@ -129,20 +132,27 @@ export class Engine {
         existing: { runId, status, idReusePolicy: request.idReusePolicy ?? WorkflowIdReusePolicy.ALLOW_DUPLICATE },
       });
     }
-    if (reply.extra[0] !== undefined) {
+    if (reply.extra[0]) {
       const runningRunId = String(reply.extra[0]);
       return request.startSignal ? { started: false, runningRunId, signalled: true } : { started: false, runningRunId };
     }
     return { started: true };
   }
 
-  /** Takes a workflow task; undefined when the task is stale (a duplicate job, or the run moved on). */
+  /**
+   * Takes a workflow task; undefined when the task is stale (a duplicate job, or the run moved on).
+   * With `taken`, a task from {@link workflowTaskFromJob} that the worker began to run is taken as
+   * it saw it (its WorkflowTaskStarted at `taken.at`), and no events come back.
+   */
   async startWorkflowTask(
     ref: RunRef & { token: string; queue: string },
     identity: string,
     seenEventId: number,
+    taken?: { at: number; startedEventId: number },
   ): Promise<WorkflowTaskStart | undefined> {
-    const reply = await this.transition('startWorkflowTask', ref, [ref.token, ref.queue, identity, seenEventId]);
+    const args = [ref.token, ref.queue, identity, seenEventId];
+    if (taken) args.push(taken.at, taken.startedEventId);
+    const reply = await this.transition('startWorkflowTask', ref, args);
     if (reply.code !== ReplyCode.Ok) return undefined;
     const [attempt, startedEventId, entries, scheduledTime, updates] = reply.extra as [string, string, StreamEntry[], string, string[]];
     return {
@@ -156,14 +166,38 @@ export class Engine {
   }
 
   /**
+   * A run's first task as its job carries it ({@link WorkflowTaskJobData.history}), to run without
+   * starting it: its WorkflowTaskStarted is the worker's to propose, at the namespace's time as
+   * far as this process can tell ({@link RedisClock}), and is written by the completion
+   * (`takenAt`). Undefined when the job carries no history to run.
+   */
+  workflowTaskFromJob(task: WorkflowTaskJobData, identity: string): WorkflowTaskStart | undefined {
+    const events = task.history?.map(historyEventFromStreamEntry);
+    const scheduled = events?.at(-1);
+    if (!events || scheduled?.eventType !== EventType.WorkflowTaskScheduled) return undefined;
+    const scheduledTime = Date.parse(scheduled.eventTime);
+    const takenAt = Math.max(scheduledTime, this.clock.now() ?? 0);
+    const startedEventId = scheduled.eventId + 1;
+    events.push({
+      eventId: startedEventId,
+      eventTime: new Date(takenAt).toISOString(),
+      eventType: EventType.WorkflowTaskStarted,
+      attributes: { scheduledEventId: scheduled.eventId, identity },
+    });
+    return { attempt: 1, startedEventId, now: takenAt, scheduledTime, events, updates: [], takenAt };
+  }
+
+  /**
    * Commits a workflow task's commands. Activities whose `meta.eager` is set start at once on
    * `workerId` (no job): their states come back in `startedActivities`. With `heartbeat` (local
    * activities still running in this worker), the next workflow task is scheduled even without new
    * events and taken at once by this worker: it comes back as `nextTask`, its events starting at
-   * this task's WorkflowTaskCompleted.
+   * this task's WorkflowTaskCompleted. With `takenAt`, the task (from {@link workflowTaskFromJob})
+   * is taken by this same transition: `Stale` when it is no longer the run's first task as its job
+   * saw it (then start it with {@link startWorkflowTask}).
    */
   async completeWorkflowTask(
-    ref: RunRef & { token: string },
+    ref: RunRef & { token: string; queue?: string },
     options: {
       identity: string;
       workerId: string;
@@ -171,6 +205,7 @@ export class Engine {
       fence: number;
       commands: CommandRecord[];
       heartbeat?: boolean;
+      takenAt?: number;
     },
   ): Promise<{
     code: ReplyCode;
@@ -192,7 +227,8 @@ export class Engine {
     for (const command of options.commands) {
       args.push(command.eventType, JSON.stringify(command.attributes), JSON.stringify(command.meta));
     }
-    if (options.heartbeat) args.push('1');
+    if (options.heartbeat || options.takenAt !== undefined) args.push(options.heartbeat ? '1' : '');
+    if (options.takenAt !== undefined) args.push(options.takenAt, ref.queue ?? '');
     const reply = await this.transition('completeWorkflowTask', ref, args);
     const started = (reply.extra[1] as string[] | undefined) ?? [];
     const startedActivities: Array<{ scheduledEventId: number; activity: ActivityState }> = [];
@@ -214,8 +250,20 @@ export class Engine {
     return { code: reply.code, now: reply.now, startedActivities, discarded, nextTask };
   }
 
-  async failWorkflowTask(ref: RunRef & { token: string }, identity: string, cause: string, failure: Failure): Promise<ReplyCode> {
-    return (await this.transition('failWorkflowTask', ref, [ref.token, identity, cause, JSON.stringify(failure)])).code;
+  /**
+   * Fails a started workflow task. With `taken`, a task from {@link workflowTaskFromJob} is taken
+   * by this same transition (`Stale` when it no longer can be: then start it the ordinary way).
+   */
+  async failWorkflowTask(
+    ref: RunRef & { token: string; queue?: string },
+    identity: string,
+    cause: string,
+    failure: Failure,
+    taken?: { at: number; startedEventId: number },
+  ): Promise<ReplyCode> {
+    const args: Array<string | number> = [ref.token, identity, cause, JSON.stringify(failure)];
+    if (taken) args.push(taken.at, ref.queue ?? '', taken.startedEventId);
+    return (await this.transition('failWorkflowTask', ref, args)).code;
   }
 
   /**
@@ -767,15 +815,26 @@ export class Engine {
   // ---------------------------------------------------------------------------------------------
 
   /** Runs a run script, then dispatches and withdraws what it committed. */
-  private async transition(script: string, ref: RunRef, args: Array<string | number>, extraKeys: string[] = []): Promise<RunReply> {
+  private async transition(
+    script: string,
+    ref: RunRef,
+    args: Array<string | number>,
+    extraKeys: string[] = [],
+    /** The reply's extra[1] is the history the first task's job carries (startWorkflow). */
+    firstTaskHistory = false,
+  ): Promise<RunReply> {
     const keys: RunKeys = this.keys.run(ref.workflowId, ref.runId);
     const keyList = [...runKeyList(keys), ...extraKeys];
     const argv = [ref.runId, this.keys.channelPrefix, ...args];
     const reply = parseRunReply(
       await (this.durability ? this.replicated(script, ref, keyList, argv) : this.scripts.call(script, keyList, argv)),
     );
+    this.clock.observe(reply.now);
     crashPoint(`afterCommit:${script}`);
-    if (reply.dispatch.length > 0) await this.dispatcher.dispatch(keys.shard, reply.dispatch, reply.now);
+    if (reply.dispatch.length > 0) {
+      const history = firstTaskHistory ? (reply.extra[1] as StreamEntry[] | undefined) : undefined;
+      await this.dispatcher.dispatch(keys.shard, reply.dispatch, reply.now, history);
+    }
     if (reply.withdraw.length > 0) await this.dispatcher.withdraw(keys.shard, reply.withdraw);
     return reply;
   }

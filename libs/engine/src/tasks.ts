@@ -1,5 +1,6 @@
 import { QueueNames } from './keys';
 import type { NamespaceKeys } from './keys';
+import type { StreamEntry } from './replies';
 
 /**
  * Tasks as the scripts write them into a shard's outbox ("<kind>|...|<workflowId>", the workflow
@@ -56,6 +57,13 @@ export interface WorkflowTaskJobData {
   workflowId: string;
   token: string;
   queue: string;
+  /**
+   * A run's first task, as its start dispatched it: the run's history so far (stream entries),
+   * with which a worker runs the task and takes it in the transition that completes it
+   * (`Engine.workflowTaskFromJob`). Absent on a job a sweep dispatched again, and when the
+   * history is large.
+   */
+  history?: StreamEntry[];
 }
 
 /** BullMQ job data of an activity task. */

@@ -88,6 +88,11 @@ export interface WorkflowTaskStart {
   events: HistoryEvent[];
   /** Update requests admitted and not yet accepted or rejected, in admission order (updates.lua). */
   updates: UpdateRequest[];
+  /**
+   * Set when the task is not started yet (a run's first task run from its job: `workflowTaskFromJob`):
+   * the time its completion takes it at, which is `now`.
+   */
+  takenAt?: number;
 }
 
 /** A workflow command as an event to append, with what the engine needs to act on it. */

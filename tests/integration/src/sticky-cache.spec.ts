@@ -38,13 +38,23 @@ describe('workflow cache and sticky routing', () => {
   beforeEach(async () => (env = await TestEnvironment.create()));
   afterEach(() => env.teardown());
 
-  /** Each call of startWorkflowTask: the event id the worker already held, and what it got back. */
+  /**
+   * Each workflow task a worker took from a queue: the event id the worker already held, and the
+   * first event it got (from startWorkflowTask, or from the job of a run's first task).
+   */
   function recordTaskStarts() {
     const calls: Array<{ seen: number; firstEventId?: number; identity: string }> = [];
-    const original = env.client.engine.startWorkflowTask.bind(env.client.engine);
-    jest.spyOn(env.client.engine, 'startWorkflowTask').mockImplementation(async (task, identity, seen) => {
-      const start = await original(task, identity, seen);
-      if (start) calls.push({ seen, firstEventId: start.events[0]?.eventId, identity });
+    const { engine } = env.client;
+    const original = engine.startWorkflowTask.bind(engine);
+    jest.spyOn(engine, 'startWorkflowTask').mockImplementation(async (task, identity, seen, taken) => {
+      const start = await original(task, identity, seen, taken);
+      if (start && !taken) calls.push({ seen, firstEventId: start.events[0]?.eventId, identity });
+      return start;
+    });
+    const fromJob = engine.workflowTaskFromJob.bind(engine);
+    jest.spyOn(engine, 'workflowTaskFromJob').mockImplementation((task, identity) => {
+      const start = fromJob(task, identity);
+      if (start) calls.push({ seen: 0, firstEventId: start.events[0]?.eventId, identity });
       return start;
     });
     return calls;

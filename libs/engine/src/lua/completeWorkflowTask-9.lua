@@ -35,6 +35,12 @@
               activities are still running in this worker): the next workflow task is scheduled
               even without new events and taken at once by this worker (sticky to it), whose
               reply carries it. Absent or "" otherwise.
+  ARGV[10 + 3N] the time (ms) a worker took the task, when it ran the task without starting it: the
+              run's first task, whose history so far its job carries (startWorkflow). The task is
+              taken here (take_wft, includes/workflow-task.lua; the fence is the
+              WorkflowTaskStarted event id the worker expected); E_STALE, with nothing written,
+              when it cannot be. Absent or '' for a task started by startWorkflowTask.
+  ARGV[11 + 3N] with ARGV[10 + 3N]: the queue the job came from
 
   A speculative task (updates.lua) whose commands are only rejections, and that saw no new event,
   writes nothing at all (not even its WorkflowTask events): `discarded` = 1 in the reply.
@@ -55,6 +61,7 @@ begin_run(KEYS, ARGV)
 local tok, identity, worker, stickyTimeout, fence, n =
   ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
 local heartbeat = ARGV[9 + n * 3] == '1'
+local takenAt, takenFrom = tonumber(ARGV[10 + n * 3] or ''), ARGV[11 + n * 3]
 local NOT_STARTED = '[{"metadata":{"encoding":"json/plain"},"data":"ACTIVITY_ID_NOT_STARTED"}]'
 local STARTED = {}
 
@@ -116,6 +123,8 @@ local COMMANDS = {
 
 if not get('status') then return reply(E_NOT_FOUND) end
 if not running() then return reply(E_NOT_RUNNING) end
+-- Taken and completed in one step: the task's start-to-close timeout is never armed.
+if takenAt and not take_wft(tok, takenFrom, identity, takenAt, fence, true) then return reply(E_STALE) end
 if get('wft') ~= 'started' or get('wtok') ~= tok or getn('last') ~= fence then return reply(E_STALE) end
 
 local closing, silent, decided = false, true, {}

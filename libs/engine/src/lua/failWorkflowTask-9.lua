@@ -9,6 +9,10 @@
   ARGV[4]     worker identity
   ARGV[5]     cause (WorkflowTaskFailedCause)
   ARGV[6]     failure (JSON)
+  ARGV[7..9]  for a task the worker ran without starting it (the run's first, from its job's
+              history): the time it took the task, the queue its job came from, and the
+              WorkflowTaskStarted event id it expected (take_wft, includes/workflow-task.lua);
+              absent otherwise
 
   Returns reply(1, nextAttempt) or E_STALE.
 ]]
@@ -18,6 +22,8 @@ begin_run(KEYS, ARGV)
 local tok, identity, cause, failure = ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 if not get('status') then return reply(E_NOT_FOUND) end
 if not running() then return reply(E_NOT_RUNNING) end
+local takenAt = tonumber(ARGV[7] or '')
+if takenAt and not take_wft(tok, ARGV[8], identity, takenAt, tonumber(ARGV[9]), true) then return reply(E_STALE) end
 if get('wft') ~= 'started' or get('wtok') ~= tok then return reply(E_STALE) end
 
 local attempt = getn('watt')

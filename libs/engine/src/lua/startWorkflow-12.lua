@@ -35,7 +35,9 @@
   start is E_ALREADY_STARTED with the id's current run id and its status. A start sent again
   (the id's current run is this run id) is reply(1) and writes nothing.
 
-  Returns reply(1), or E_ALREADY_STARTED with the running run's id. With a start signal, a
+  Returns reply(1, '', history) for a new run whose first workflow task is scheduled now, history
+  being its events so far (XRANGE entries, for the task's job: completeWorkflowTask) when they
+  are small; reply(1) otherwise, or E_ALREADY_STARTED with the running run's id. With a start signal, a
   running run of the workflow id is signalled instead (conflict policy USE_EXISTING, as
   Temporal's signal-with-start): reply(1, <its run id>); a new run's history begins
   WorkflowExecutionStarted, WorkflowExecutionSignaled, WorkflowTaskScheduled.
@@ -45,6 +47,9 @@
 --- @include "id-policy"
 --- @include "run-start"
 begin_run(KEYS, ARGV)
+-- The history a first task's job carries at most (bytes of attributes): a large input stays out
+-- of the job, whose task is then started by startWorkflowTask.
+local FIRST_TASK_HISTORY_MAX = 16384
 local startSignal = ARGV[11] or ''
 
 local workflowId, workflowType, taskQueue, attrs = ARGV[3], ARGV[4], ARGV[5], ARGV[6]
@@ -71,4 +76,7 @@ RUNS.create_run({ wid = workflowId, type = workflowType, tq = taskQueue, attrs =
   mxe = tonumber(ARGV[9]), mxb = tonumber(ARGV[10]), signal = startSignal, backoff = backoff, delayKind = crn ~= '' and 'c' or 'd',
   chain = { frst = RUN_ID, exp = executionTimeout > 0 and jint(NOW + executionTimeout) or nil, rto = jint(runTimeout),
     wrp = retryPolicy, cron = cron, crn = crn, ctpl = ARGV[22] or '', par = ARGV[16] or '' } })
+if get('wft') == 'scheduled' and getn('hsz') <= FIRST_TASK_HISTORY_MAX then
+  return reply(1, '', redis.call('XRANGE', K_HIST, '-', '+'))
+end
 return reply(1)

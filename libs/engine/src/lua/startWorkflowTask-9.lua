@@ -8,6 +8,10 @@
   ARGV[4]     queue the job came from (task queue, or "@<workerId>" for a sticky queue)
   ARGV[5]     worker identity
   ARGV[6]     last event id the worker already holds (0 = send the whole history)
+  ARGV[7..8]  for a task the worker began to run without starting it (the run's first, from its
+              job's history; it now runs local activities): the time it took the task and the
+              WorkflowTaskStarted event id it expected (take_wft, includes/workflow-task.lua).
+              No events are sent back. Absent otherwise
 
   Returns reply(1, attempt, startedEventId, events, scheduledTimeMs, updates) where events are
   XRANGE entries, scheduledTimeMs is when the task became due (for schedule-to-start latency) and
@@ -21,6 +25,11 @@ local tok, queue, identity, seen = ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6])
 if not get('status') then return reply(E_NOT_FOUND) end
 outbox_remove(wft_member(tok, queue))
 if not running() then return reply(E_NOT_RUNNING) end
+local takenAt = tonumber(ARGV[7] or '')
+if takenAt then
+  if not take_wft(tok, queue, identity, takenAt, tonumber(ARGV[8])) then return reply(E_STALE) end
+  return reply(1, '1', ARGV[8], {}, get('wsct'), {})
+end
 if get('wft') ~= 'scheduled' or get('wtok') ~= tok then return reply(E_STALE) end
 
 local scheduled = getn('wsct')

@@ -66,10 +66,17 @@ export class WorkflowTaskRunner {
     this.cache = new LruCache(settings.maxCachedWorkflows);
   }
 
-  /** A task from a queue: waits for a slot, takes the task, runs it. */
+  /**
+   * A task from a queue: waits for a slot, takes the task, runs it. A run's first task whose job
+   * carries its history runs straight away and is taken by its completion, one transition for
+   * both; if that finds the task moved on (a signal came first, another worker took it), the task
+   * is started as any other.
+   */
   async run(task: WorkflowTaskJobData): Promise<void> {
     await this.slots.acquire();
     try {
+      const fromJob = task.history && !this.cache.peek(task.runId) && this.engine.workflowTaskFromJob(task, this.settings.identity);
+      if (fromJob && (await this.execute(task, fromJob, undefined)) !== 'stale') return;
       const runtime = this.cache.take(task.runId);
       const start = await this.engine.startWorkflowTask(task, this.settings.identity, runtime?.lastEventId ?? 0);
       if (start) await this.execute(task, start, runtime);
@@ -93,7 +100,8 @@ export class WorkflowTaskRunner {
     return this.cache.peek(runId)?.lastEventId ?? 0;
   }
 
-  private async execute(task: WorkflowTaskJobData, start: WorkflowTaskStart, runtime: WorkflowRuntime | undefined): Promise<void> {
+  /** Runs a task and commits its outcome; 'stale' when a task taken by its completion ({@link WorkflowTaskStart.takenAt}) was not. */
+  private async execute(task: WorkflowTaskJobData, start: WorkflowTaskStart, runtime: WorkflowRuntime | undefined): Promise<'stale' | undefined> {
     const { identity, workerId, maxCachedWorkflows, stickyTimeout, logger, codecs, metrics } = this.settings;
     let fence = start.events.at(-1)?.eventId ?? runtime?.lastEventId ?? 0;
     // A task whose WorkflowTaskStarted is not written yet (a retry attempt, or a speculative task
@@ -119,6 +127,11 @@ export class WorkflowTaskRunner {
       const decodeUpdates = (updates: WorkflowTaskStart['updates']) =>
         Promise.all(updates.map(async (u) => ({ ...u, input: await codecs.decode(u.input) })));
       await runtime.activateTask(events, start.now, start.updates.length === 0 ? start.updates : await decodeUpdates(start.updates));
+      if (start.takenAt !== undefined && runtime.pendingLocalActivities > 0) {
+        // Local activities may run for long: the task is taken now, its timeout armed.
+        if (!(await this.engine.startWorkflowTask(task, identity, 0, taken(start)))) return 'stale';
+        start = { ...start, takenAt: undefined };
+      }
       // Temporal core's workflow task heartbeat: at 80 % of the task timeout with local activities
       // still running, the task completes with what it has and the next one is taken at once.
       let heartbeatAt = startedAt + runtime.info.taskTimeout * 0.8;
@@ -141,9 +154,12 @@ export class WorkflowTaskRunner {
           fence,
           commands,
           heartbeat,
+          takenAt: start.takenAt,
         });
         this.runEagerActivities(task, runtime.info.workflowType, commands, reply);
         reserved = 0;
+        if (start.takenAt !== undefined && reply.code === ReplyCode.Stale) return 'stale';
+        start = { ...start, takenAt: undefined };
         const next = reply.nextTask;
         if (!heartbeat || !next) break;
         // The next task, taken by this worker: its events start at the WorkflowTaskCompleted just written.
@@ -183,7 +199,8 @@ export class WorkflowTaskRunner {
         error: err.message,
       });
       const failure = await codecs.encodeFailure(this.env.failures.errorToFailure(err.cause));
-      await this.engine.failWorkflowTask(task, identity, cause, failure);
+      const code = await this.engine.failWorkflowTask(task, identity, cause, failure, taken(start));
+      if (start.takenAt !== undefined && code === ReplyCode.Stale) return 'stale';
     } finally {
       for (; reserved > 0; reserved--) this.eagerActivities?.release();
       // Local activities not waited for any more (the run closed, the task failed or went
@@ -362,4 +379,9 @@ async function encodeNextRun(command: CommandRecord, codecs: CodecChain): Promis
   if (command.meta['chain']) command.meta['tpl'] = JSON.stringify(chainTemplate(encoded));
   delete command.meta['start'];
   delete command.meta['chain'];
+}
+
+/** What a worker that ran a task without starting it tells the transition that takes it. */
+function taken(start: WorkflowTaskStart): { at: number; startedEventId: number } | undefined {
+  return start.takenAt === undefined ? undefined : { at: start.takenAt, startedEventId: start.startedEventId };
 }

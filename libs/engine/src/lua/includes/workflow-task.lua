@@ -24,9 +24,12 @@ local function wft_queue(attempt)
   return get('tq')
 end
 
--- Takes the scheduled workflow task for a worker: WorkflowTaskStarted (not for a transient
--- retry attempt, whose events are written when it completes) and the task's timeout.
-local function start_wft(identity)
+-- Takes the scheduled workflow task for a worker: WorkflowTaskStarted at `at` (default now; not
+-- for a transient retry attempt, whose events are written when it completes) and, unless
+-- `unarmed` (the task completes in the same call), the task's start-to-close timeout.
+-- Returns the attempt and the WorkflowTaskStarted event id (0 when none was written).
+local function start_wft(identity, at, unarmed)
+  at = at or NOW
   local tok = get('wtok')
   if string.sub(get('wq') or '', 1, 1) == '@' then remove_deadline(deadline_member('stk', tok)) end
   local attempt = getn('watt')
@@ -35,14 +38,29 @@ local function start_wft(identity)
     -- Speculative (updates.lua): WorkflowTaskStarted is written with the task's outcome, if at all.
     set('widn', identity)
   elseif attempt == 1 then
-    started = append('WorkflowTaskStarted', NOW, jobj('scheduledEventId', get('wsch'), 'identity', jstr(identity)))
+    started = append('WorkflowTaskStarted', at, jobj('scheduledEventId', get('wsch'), 'identity', jstr(identity)))
   end
   set('wft', 'started')
   set('wstd', started)
-  set('wst', NOW)
-  local timeout = getn('wfto')
-  add_deadline(deadline_member('wto', tok), NOW + timeout, timeout)
+  set('wst', at)
+  if not unarmed then
+    local timeout = getn('wfto')
+    add_deadline(deadline_member('wto', tok), NOW + timeout, timeout)
+  end
   return attempt, started
+end
+
+-- Takes a task a worker ran without starting it: the run's first task, run from the history its
+-- job carries (startWorkflow), which the worker expects to become WorkflowTaskStarted event
+-- `started` at time `at`. Only while it is still the scheduled first attempt `tok`, nothing was
+-- appended after the job's events, and `at` lies between the task's scheduling and now; returns
+-- false (nothing written) otherwise.
+local function take_wft(tok, queue, identity, at, started, unarmed)
+  if get('wft') ~= 'scheduled' or get('wtok') ~= tok or getn('watt') ~= 1 or getn('wsp') > 0
+    or getn('last') ~= started - 1 or at < getn('wsct') or at > NOW then return false end
+  outbox_remove(wft_member(tok, queue))
+  start_wft(identity, at, unarmed)
+  return true
 end
 
 -- Schedules the next workflow task. Attempts after the first are transient, as in Temporal:
