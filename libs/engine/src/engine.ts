@@ -213,6 +213,8 @@ export class Engine {
     startedActivities: Array<{ scheduledEventId: number; activity: ActivityState }>;
     /** True when the task left no trace: a speculative task that only rejected updates. */
     discarded: boolean;
+    /** The run's last event id after the completion (0 when it was refused). */
+    lastEventId: number;
     /** After a heartbeat: the next task, taken by this worker. */
     nextTask?: WorkflowTaskStart & { token: string };
   }> {
@@ -247,7 +249,8 @@ export class Engine {
       events: next[3].map(historyEventFromStreamEntry),
       updates: parseUpdateRequests(next[4]),
     };
-    return { code: reply.code, now: reply.now, startedActivities, discarded, nextTask };
+    const lastEventId = reply.code === ReplyCode.Ok ? Number(reply.extra[0]) : 0;
+    return { code: reply.code, now: reply.now, startedActivities, discarded, lastEventId, nextTask };
   }
 
   /**
@@ -298,7 +301,7 @@ export class Engine {
     workerId: string,
     outcome: ActivityOutcome,
     heartbeatDetails?: Payload[],
-    eager?: { identity: string; seenEventId: number },
+    eager?: { identity: string; seenEventId: number; at?: number },
   ): Promise<{ recorded: boolean; workflowTask?: WorkflowTaskStart & { token: string } }> {
     const body =
       outcome.kind === 'completed' ? outcome.result : outcome.kind === 'failed' ? outcome.failure : outcome.details;
@@ -313,6 +316,7 @@ export class Engine {
       heartbeatDetails ? JSON.stringify(heartbeatDetails) : '',
       eager?.identity ?? '',
       eager?.seenEventId ?? 0,
+      eager?.at ?? '',
     ]);
     const task = reply.extra[1] as [string, string, string, StreamEntry[]] | undefined;
     return {
@@ -329,6 +333,89 @@ export class Engine {
         updates: [],
       },
     };
+  }
+
+  /**
+   * The run's next workflow task as {@link completeActivityTask} would hand it to `identity` when
+   * attempt 1 of activity `ref` completes with `result` (encoded), predicted by a worker that
+   * completed the run's previous task `token` at `committedAt`, writing the events `written`
+   * (its WorkflowTaskCompleted and command events, as stored, which end the run's history): those,
+   * then ActivityTaskStarted, ActivityTaskCompleted, WorkflowTaskScheduled and WorkflowTaskStarted,
+   * as stored (encoded), at the namespace's time as far as this process can tell. The worker runs
+   * the task on them and commits both with {@link completeActivityWithNextTask}.
+   */
+  activityCompletedTask(
+    ref: RunRef & { scheduledEventId: number },
+    run: { taskQueue: string; taskTimeout: number; token: string; committedAt: number; written: HistoryEvent[] },
+    activity: ActivityState,
+    result: Payload[],
+    identity: string,
+  ): WorkflowTaskStart & { token: string } {
+    const at = Math.max(this.clock.now() ?? 0, run.committedAt, activity.startedTime);
+    const sid = ref.scheduledEventId;
+    const id = run.written.at(-1)!.eventId;
+    const time = new Date(at).toISOString();
+    // The attributes in the order the scripts write them (includes/activity.lua, workflow-task.lua).
+    const events: HistoryEvent[] = [
+      ...run.written,
+      {
+        eventId: id + 1,
+        eventTime: new Date(activity.startedTime).toISOString(),
+        eventType: EventType.ActivityTaskStarted,
+        attributes: { scheduledEventId: sid, identity, attempt: 1 },
+      },
+      {
+        eventId: id + 2,
+        eventTime: time,
+        eventType: EventType.ActivityTaskCompleted,
+        attributes: { startedEventId: id + 1, result, scheduledEventId: sid, identity },
+      },
+      {
+        eventId: id + 3,
+        eventTime: time,
+        eventType: EventType.WorkflowTaskScheduled,
+        attributes: { taskQueue: run.taskQueue, startToCloseTimeout: run.taskTimeout, attempt: 1 },
+      },
+      {
+        eventId: id + 4,
+        eventTime: time,
+        eventType: EventType.WorkflowTaskStarted,
+        attributes: { scheduledEventId: id + 3, identity },
+      },
+    ];
+    return { token: String(Number(run.token) + 1), attempt: 1, startedEventId: id + 4, now: at, scheduledTime: at, events, updates: [] };
+  }
+
+  /**
+   * Records a completed attempt (as {@link completeActivityTask}, taking the next workflow task
+   * eagerly at `task.now`) and, in the same round trip, completes that task, which the worker ran
+   * on the events {@link activityCompletedTask} predicted. Both are fenced: when the events or the
+   * time were not as predicted, the completion is `Stale` and writes nothing, and the activity's
+   * reply carries the task actually taken (if it was; without its events) to run the ordinary way.
+   */
+  async completeActivityWithNextTask(
+    ref: RunRef & { scheduledEventId: number; attempt: number },
+    workerId: string,
+    result: Payload[],
+    heartbeatDetails: Payload[] | undefined,
+    task: WorkflowTaskStart & { token: string },
+    completion: Parameters<Engine['completeWorkflowTask']>[1],
+  ): Promise<{
+    activity: Awaited<ReturnType<Engine['completeActivityTask']>>;
+    workflowTask: Awaited<ReturnType<Engine['completeWorkflowTask']>>;
+  }> {
+    const identity = completion.identity;
+    // Sent back to back, so that the second finds the task the first took (one fsync for both).
+    const [activity, workflowTask] = await Promise.all([
+      // The worker holds every event the first writes: none are sent back.
+      this.completeActivityTask(ref, workerId, { kind: 'completed', result }, heartbeatDetails, {
+        identity,
+        seenEventId: task.startedEventId,
+        at: task.now,
+      }),
+      this.completeWorkflowTask({ workflowId: ref.workflowId, runId: ref.runId, token: task.token }, completion),
+    ]);
+    return { activity, workflowTask };
   }
 
   /** Records a heartbeat; undefined when the attempt is no longer current (it should stop). */

@@ -82,6 +82,8 @@ describe('a worker killed with SIGKILL anywhere', () => {
   it.each([
     ['in the middle of a workflow task', 'afterCommit:startWorkflowTask@3', false],
     ['between completing a workflow task and dispatching its tasks', 'afterCommit:completeWorkflowTask@3', false],
+    // A run's first task is taken by the transition that completes it (no startWorkflowTask).
+    ["between taking and completing a run's first task in one step and dispatching its tasks", 'afterCommit:completeWorkflowTask@1', false],
     ['between completing a workflow task and running the activities it started', 'afterCommit:completeWorkflowTask@3', true],
     ['between starting an activity attempt and running it', 'afterCommit:startActivityTask@2', false],
     ['between recording an activity result and dispatching the next workflow task', 'afterCommit:completeActivityTask@2', false],

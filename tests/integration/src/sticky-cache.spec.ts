@@ -1,4 +1,4 @@
-import { Activity, EventType, WorkflowDefn, WorkflowRun, workflow } from '@durabull/sdk';
+import { Activity, ApplicationError, EventType, WorkflowDefn, WorkflowRun, activity, workflow } from '@durabull/sdk';
 import type { HistoryEvent } from '@durabull/sdk';
 import { TestEnvironment } from '@durabull/testing';
 
@@ -16,6 +16,31 @@ class Count {
   async run(steps: number): Promise<number> {
     let n = 0;
     for (let i = 0; i < steps; i++) n = await workflow.executeActivity(Counter.prototype.increment, n, { startToCloseTimeout: '5s' });
+    return n;
+  }
+}
+
+class FlakyCounter {
+  /** Fails its first attempt: a retry's result is recorded alone, handing the next task over. */
+  @Activity()
+  async bump(n: number): Promise<number> {
+    if (activity.info().attempt === 1) throw new ApplicationError('not yet');
+    return n + 1;
+  }
+}
+
+/**
+ * Like Count, with every activity completing on its second attempt. (A first attempt's result
+ * is committed with the workflow task it wakes, run on predicted events: merged-transitions.spec.)
+ */
+@WorkflowDefn()
+class CountRetried {
+  @WorkflowRun()
+  async run(steps: number): Promise<number> {
+    let n = 0;
+    for (let i = 0; i < steps; i++) {
+      n = await workflow.executeActivity(FlakyCounter.prototype.bump, n, { startToCloseTimeout: '5s', retryPolicy: { initialInterval: 10 } });
+    }
     return n;
   }
 }
@@ -93,8 +118,8 @@ describe('workflow cache and sticky routing', () => {
       if (reply.workflowTask) handed.push({ seen: eager!.seenEventId, firstEventId: reply.workflowTask.events[0]?.eventId });
       return reply;
     });
-    const worker = env.newWorker({ taskQueue: 'q', workflows: [Count], activities: [new Counter()] });
-    const handle = await env.client.startWorkflow(Count, 4, { id: 'eager', taskQueue: 'q' });
+    const worker = env.newWorker({ taskQueue: 'q', workflows: [CountRetried], activities: [new FlakyCounter()] });
+    const handle = await env.client.startWorkflow(CountRetried, 4, { id: 'eager', taskQueue: 'q' });
     expect(await worker.runUntil(handle.result())).toBe(4);
     expect(calls).toHaveLength(1); // only the first task came from a queue
     expect(handed).toHaveLength(4);
@@ -129,8 +154,8 @@ describe('workflow cache and sticky routing', () => {
     ['events that do not continue the cached run', (actual: number) => actual - 1, (seen: number[]) => expect(seen).toEqual([3, 9, 15])],
   ])('rebuilds the run by replay when a task brings %s', async (_case, seen, expectHanded) => {
     const handed = misreportSeenEventId(seen);
-    const worker = env.newWorker({ taskQueue: 'q', workflows: [Count], activities: [new Counter()] });
-    const handle = await env.client.startWorkflow(Count, 3, { id: 'misreported', taskQueue: 'q' });
+    const worker = env.newWorker({ taskQueue: 'q', workflows: [CountRetried], activities: [new FlakyCounter()] });
+    const handle = await env.client.startWorkflow(CountRetried, 3, { id: 'misreported', taskQueue: 'q' });
     expect(await worker.runUntil(handle.result())).toBe(3);
     expectHanded(handed);
     const history = await handle.fetchHistory();

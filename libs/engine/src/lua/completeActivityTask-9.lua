@@ -16,6 +16,13 @@
   ARGV[10]    worker identity taking the next workflow task at once if the run is sticky to
               ARGV[5] (eager), or "" to leave it to the queues
   ARGV[11]    last event id that worker holds of the run (0 = none)
+  ARGV[12]    with ARGV[10], for a completed attempt: the time (ms) at which the worker already ran
+              the next workflow task, on the events it predicted this call writes, and whose
+              completion it sent right behind this call (Engine.completeActivityWithNextTask).
+              That time becomes this call's: no earlier than the activity's start and the run's
+              last event, and no later than now; else the task is not taken eagerly (that
+              completion then finds it not started, and the task goes through the sticky queue).
+              Absent or '' otherwise.
 
   Returns reply(1, retryState or "", eagerTask) where eagerTask, when the next workflow task was
   taken eagerly, is { token, attempt, startedEventId, events after ARGV[11] }; or E_STALE.
@@ -29,6 +36,12 @@ if not get('status') then return reply(E_NOT_FOUND) end
 if not running() then return reply(E_NOT_RUNNING) end
 local act = load_activity(sid)
 if not act or act.att ~= attempt or act.std == 0 or act.wkr ~= worker then return reply(E_STALE) end
+local at = tonumber(ARGV[12] or '')
+if at then
+  local last = redis.call('XREVRANGE', K_HIST, '+', '-', 'COUNT', 1)[1]
+  -- An entry's fields are t, ts, a (history.lua).
+  if at <= NOW and at >= act.std and at >= tonumber(last and last[2][4] or 0) then NOW = at else eagerIdentity = '' end
+end
 if details ~= '' then act.hbd, act.lhb = details, NOW end
 
 local state = ''

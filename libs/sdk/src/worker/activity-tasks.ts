@@ -167,6 +167,12 @@ export interface EagerWorkflowTasks {
   seenEventId(runId: string): number;
   /** Runs a taken workflow task in the background; its slot is released when it ends. */
   run(task: WorkflowTaskJobData, start: WorkflowTaskStart): void;
+  /**
+   * Records attempt 1's result (encoded) together with the next workflow task of its run, run here
+   * first on the events the result writes; releases the slot. False, with nothing done (the slot
+   * still held), when this worker does not hold the run.
+   */
+  completeAndRun(task: ActivityTaskJobData, start: ActivityTaskStart, result: Payload[], heartbeatDetails?: Payload[]): Promise<boolean>;
 }
 
 /**
@@ -292,13 +298,23 @@ export class ActivityTaskRunner {
     }
     // Past its deadline (or no longer current), the attempt's outcome is the engine's to decide.
     if (context.reason === 'timedOut' || context.reason === 'notFound') return;
-    const eager = (await this.eagerWorkflowTasks?.reserve()) ? this.eagerWorkflowTasks : undefined;
+    let eager = (await this.eagerWorkflowTasks?.reserve()) ? this.eagerWorkflowTasks : undefined;
     try {
+      const encoded = await this.encodeOutcome(outcome, activity.activityType);
+      const details = running.hasUnsentDetails ? await running.takeUnsentDetails() : undefined;
+      // The first attempt's result and the workflow task it wakes, in one round trip. (A retry's
+      // ActivityTaskStarted carries the last failure, which this worker cannot predict.)
+      if (eager && encoded.kind === 'completed' && activity.attempt === 1) {
+        const taking = eager;
+        eager = undefined; // the slot is completeAndRun's now, unless it gives it back
+        if (await taking.completeAndRun(task, start, encoded.result, details)) return;
+        eager = taking;
+      }
       const reply = await this.engine.completeActivityTask(
         task,
         workerId,
-        await this.encodeOutcome(outcome, activity.activityType),
-        running.hasUnsentDetails ? await running.takeUnsentDetails() : undefined,
+        encoded,
+        details,
         eager && { identity: this.settings.identity, seenEventId: eager.seenEventId(task.runId) },
       );
       if (eager && reply.workflowTask) {

@@ -157,6 +157,7 @@ export class Worker {
         release: () => workflowSlots.release(),
         seenEventId: (runId) => workflowTasks.seenEventId(runId),
         run: (task, start) => this.inBackground(workflowTasks.runTaken(task, start), task),
+        completeAndRun: (task, start, result, details) => workflowTasks.completeActivityAndRun(task, start, result, details),
       };
     }
   }

@@ -100,8 +100,60 @@ export class WorkflowTaskRunner {
     return this.cache.peek(runId)?.lastEventId ?? 0;
   }
 
-  /** Runs a task and commits its outcome; 'stale' when a task taken by its completion ({@link WorkflowTaskStart.takenAt}) was not. */
-  private async execute(task: WorkflowTaskJobData, start: WorkflowTaskStart, runtime: WorkflowRuntime | undefined): Promise<'stale' | undefined> {
+  /**
+   * The first attempt of an activity of a run cached here completed with `result` (encoded): runs
+   * the run's next workflow task on the events recording the result writes, as predicted
+   * (`Engine.activityCompletedTask`), and commits the result and the task in one round trip
+   * (`Engine.completeActivityWithNextTask`). False, with nothing done, when the run is not cached
+   * here (the caller records the result itself, and keeps the workflow task slot it reserved).
+   * Otherwise the result is recorded and the task run, the ordinary way when the prediction could
+   * not be used, and the slot is released, also when this throws.
+   */
+  async completeActivityAndRun(
+    task: ActivityTaskJobData,
+    start: ActivityTaskStart,
+    result: Payload[],
+    heartbeatDetails: Payload[] | undefined,
+  ): Promise<boolean> {
+    const runtime = this.cache.peek(task.runId);
+    const last = runtime?.lastTask;
+    if (!runtime || !last) return false;
+    this.cache.take(task.runId);
+    const { identity, workerId } = this.settings;
+    try {
+      const next = this.engine.activityCompletedTask(
+        task,
+        { taskQueue: runtime.info.taskQueue, taskTimeout: runtime.info.taskTimeout, ...last },
+        start.activity,
+        result,
+        identity,
+      );
+      const wft: WorkflowTaskJobData = { runId: task.runId, workflowId: task.workflowId, token: next.token, queue: `@${workerId}` };
+      const outcome = await this.execute(wft, { ...next, afterActivity: { task, result, heartbeatDetails } }, runtime);
+      if (outcome !== 'stale') return true;
+      // Nothing committed (the task needs local activities, or failed): the result alone, and the
+      // task it hands over run from the run's whole history (the runtime ran ahead of it).
+      const reply = await this.engine.completeActivityTask(task, workerId, { kind: 'completed', result }, heartbeatDetails, {
+        identity,
+        seenEventId: 0,
+      });
+      if (reply.workflowTask) await this.execute(takenTask(task, workerId, reply.workflowTask), reply.workflowTask, undefined);
+      return true;
+    } finally {
+      this.slots.release();
+    }
+  }
+
+  /**
+   * Runs a task and commits its outcome. 'stale' when nothing was committed for a task that was
+   * not taken yet: one taken by its completion ({@link WorkflowTaskStart.takenAt}) that was not,
+   * or one predicted after an activity's result (`afterActivity`) that cannot be committed with it.
+   */
+  private async execute(
+    task: WorkflowTaskJobData,
+    start: WorkflowTaskStart & { afterActivity?: ActivityResult },
+    runtime: WorkflowRuntime | undefined,
+  ): Promise<'stale' | undefined> {
     const { identity, workerId, maxCachedWorkflows, stickyTimeout, logger, codecs, metrics } = this.settings;
     let fence = start.events.at(-1)?.eventId ?? runtime?.lastEventId ?? 0;
     // A task whose WorkflowTaskStarted is not written yet (a retry attempt, or a speculative task
@@ -123,10 +175,14 @@ export class WorkflowTaskRunner {
     try {
       // No awaits where there is nothing to decode (no codecs, no updates: most tasks).
       const events = codecs.empty ? history : await codecs.decodeEvents(history);
+      // The events the latest activation ran on (the task's WorkflowTaskStarted among them).
+      let taskEvents = events;
       runtime ??= this.newRuntime(task.runId, events[0]);
       const decodeUpdates = (updates: WorkflowTaskStart['updates']) =>
         Promise.all(updates.map(async (u) => ({ ...u, input: await codecs.decode(u.input) })));
       await runtime.activateTask(events, start.now, start.updates.length === 0 ? start.updates : await decodeUpdates(start.updates));
+      // Local activities would hold the activity's result back while they run.
+      if (start.afterActivity && runtime.pendingLocalActivities > 0) return 'stale';
       if (start.takenAt !== undefined && runtime.pendingLocalActivities > 0) {
         // Local activities may run for long: the task is taken now, its timeout armed.
         if (!(await this.engine.startWorkflowTask(task, identity, 0, taken(start)))) return 'stale';
@@ -147,7 +203,7 @@ export class WorkflowTaskRunner {
           if (command.meta['start']) await encodeNextRun(command, codecs);
         }
         reserved = this.markEager(commands);
-        reply = await this.engine.completeWorkflowTask(task, {
+        const completion = {
           identity,
           workerId,
           stickyTimeout: maxCachedWorkflows > 0 ? stickyTimeout : 0,
@@ -155,11 +211,28 @@ export class WorkflowTaskRunner {
           commands,
           heartbeat,
           takenAt: start.takenAt,
-        });
+        };
+        const after = start.afterActivity;
+        let handedOver: (WorkflowTaskStart & { token: string }) | undefined;
+        if (after) {
+          const replies = await this.engine.completeActivityWithNextTask(after.task, workerId, after.result, after.heartbeatDetails, { ...start, token: task.token }, completion);
+          reply = replies.workflowTask;
+          handedOver = replies.activity.workflowTask;
+        } else {
+          reply = await this.engine.completeWorkflowTask(task, completion);
+        }
         this.runEagerActivities(task, runtime.info.workflowType, commands, reply);
         reserved = 0;
         if (start.takenAt !== undefined && reply.code === ReplyCode.Stale) return 'stale';
-        start = { ...start, takenAt: undefined };
+        if (after && reply.code === ReplyCode.Stale) {
+          // The result is recorded, but the run had moved on: the task it handed over (if any) is
+          // run from the whole history, as this runtime ran ahead on events that were not written.
+          if (!handedOver) return undefined;
+          const handed = takenTask(after.task, workerId, handedOver);
+          const events = (await this.engine.readHistory(handed)).filter((e) => e.eventId <= handedOver.startedEventId);
+          return this.execute(handed, { ...handedOver, events }, undefined);
+        }
+        start = { ...start, takenAt: undefined, afterActivity: undefined };
         const next = reply.nextTask;
         if (!heartbeat || !next) break;
         // The next task, taken by this worker: its events start at the WorkflowTaskCompleted just written.
@@ -168,7 +241,8 @@ export class WorkflowTaskRunner {
         fence = next.events.at(-1)?.eventId ?? fence;
         completedEventId = fence + (next.startedEventId === 0 ? 3 : 1);
         heartbeatAt = performance.now() + runtime.info.taskTimeout * 0.8;
-        await runtime.activateTask(await codecs.decodeEvents(next.events), next.now, await decodeUpdates(next.updates));
+        taskEvents = await codecs.decodeEvents(next.events);
+        await runtime.activateTask(taskEvents, next.now, await decodeUpdates(next.updates));
       }
       if (reply.code === ReplyCode.UnhandledCommand) {
         metrics.workflowTaskFailures.inc({ ...labels, cause: WorkflowTaskFailedCause.UNHANDLED_COMMAND });
@@ -180,6 +254,7 @@ export class WorkflowTaskRunner {
         // Next time, history is read from the WorkflowTaskCompleted just written (a discarded
         // speculative task wrote none: the runtime has seen everything up to the fence).
         if (!reply.discarded) runtime.lastEventId = completedEventId - 1;
+        runtime.lastTask = reply.discarded ? undefined : writtenBy(task.token, completedEventId, commands, reply, identity, taskEvents);
         this.cache.put(task.runId, runtime);
       }
     } catch (err) {
@@ -188,6 +263,8 @@ export class WorkflowTaskRunner {
         return;
       }
       if (!(err instanceof WorkflowTaskFailure)) throw err;
+      // Predicted after an activity's result: the task is failed once it is really taken.
+      if (start.afterActivity) return 'stale';
       const cause = err.failedCause;
       metrics.workflowTaskFailures.inc({ ...labels, cause });
       logger.warn('Workflow task failed', {
@@ -384,4 +461,47 @@ async function encodeNextRun(command: CommandRecord, codecs: CodecChain): Promis
 /** What a worker that ran a task without starting it tells the transition that takes it. */
 function taken(start: WorkflowTaskStart): { at: number; startedEventId: number } | undefined {
   return start.takenAt === undefined ? undefined : { at: start.takenAt, startedEventId: start.startedEventId };
+}
+
+/** An activity's result that a predicted workflow task commits with (`completeActivityAndRun`). */
+interface ActivityResult {
+  task: ActivityTaskJobData;
+  result: Payload[];
+  heartbeatDetails?: Payload[];
+}
+
+/** The job data of a workflow task this worker took without a job (eagerly). */
+function takenTask(activity: ActivityTaskJobData, workerId: string, taken: { token: string }): WorkflowTaskJobData {
+  return { runId: activity.runId, workflowId: activity.workflowId, token: taken.token, queue: `@${workerId}` };
+}
+
+/**
+ * What a completed task wrote, as {@link WorkflowRuntime.lastTask} keeps it: its
+ * WorkflowTaskCompleted and command events (at the completion's time, attributes as sent), when
+ * that is all it wrote (no buffered event came after them) and the task was an ordinary first
+ * attempt (its WorkflowTaskStarted, among `events`, written when it started); else undefined.
+ */
+function writtenBy(
+  token: string,
+  completedEventId: number,
+  commands: CommandRecord[],
+  reply: { now: number; lastEventId: number },
+  identity: string,
+  events: HistoryEvent[],
+): WorkflowRuntime['lastTask'] {
+  const started = events.find((e) => e.eventId === completedEventId - 1 && e.eventType === EventType.WorkflowTaskStarted);
+  const recorded = commands.filter((c) => c.eventType !== EventType.WorkflowExecutionUpdateRejected);
+  if (!started || reply.lastEventId !== completedEventId + recorded.length) return undefined;
+  const eventTime = new Date(reply.now).toISOString();
+  const { scheduledEventId } = started.attributes as { scheduledEventId: number };
+  const written: HistoryEvent[] = [
+    {
+      eventId: completedEventId,
+      eventTime,
+      eventType: EventType.WorkflowTaskCompleted,
+      attributes: { scheduledEventId, startedEventId: completedEventId - 1, identity },
+    },
+    ...recorded.map((c, i) => ({ eventId: completedEventId + 1 + i, eventTime, eventType: c.eventType, attributes: c.attributes })),
+  ];
+  return { token, committedAt: reply.now, written };
 }

@@ -127,6 +127,12 @@ export class WorkflowRuntime {
   closed = false;
   /** Whether the worker warned already that this run's history is long. */
   historyWarned = false;
+  /**
+   * The workflow task this worker completed last for the run: its token, that completion's time
+   * and the events it wrote (WorkflowTaskCompleted and the command events, as stored), which end
+   * the run's history as far as the worker knows: what predicting the next task takes.
+   */
+  lastTask?: { token: string; committedAt: number; written: HistoryEvent[] };
   /** The run's start headers (`WorkflowExecutionStarted`'s `header.fields`). */
   readonly headers: Readonly<Headers>;
   /** WorkflowExecutionStarted's attributes (payloads decoded): what a continue-as-new carries over. */

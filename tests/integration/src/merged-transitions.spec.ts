@@ -1,0 +1,202 @@
+import { Activity, EventType, WorkflowDefn, WorkflowRun, WorkflowSignal, workflow } from '@durabull/sdk';
+import type { HistoryEvent } from '@durabull/sdk';
+import { ReplyCode } from '@durabull/engine';
+import { TestEnvironment } from '@durabull/testing';
+
+class Echo {
+  @Activity()
+  async echo(value: string): Promise<string> {
+    return value;
+  }
+
+  @Activity()
+  async shout(value: string): Promise<string> {
+    return value.toUpperCase();
+  }
+}
+
+/** `steps` activities in sequence, then a local one: a workflow task per result. */
+@WorkflowDefn()
+class Chain {
+  @WorkflowRun()
+  async run(steps: number, local: boolean): Promise<string> {
+    let text = 'go';
+    for (let i = 0; i < steps; i++) text = await workflow.executeActivity(Echo.prototype.echo, `${text}.${i}`, { startToCloseTimeout: '5s' });
+    if (local) text = await workflow.executeLocalActivity(Echo.prototype.shout, text, { startToCloseTimeout: '5s' });
+    return text;
+  }
+}
+
+@WorkflowDefn()
+class OneStep {
+  @WorkflowRun()
+  async run(value: string): Promise<string> {
+    return await workflow.executeActivity(Echo.prototype.echo, value, { startToCloseTimeout: '5s' });
+  }
+}
+
+/** Returns, in its first activation, the signals it had by then. */
+@WorkflowDefn()
+class FirstLook {
+  private readonly pokes: string[] = [];
+
+  @WorkflowSignal()
+  poke(value: string): void {
+    this.pokes.push(value);
+  }
+
+  @WorkflowRun()
+  async run(): Promise<string[]> {
+    return [...this.pokes];
+  }
+}
+
+const eventTypes = (history: HistoryEvent[]) => history.map((e) => e.eventType);
+
+/**
+ * A run's first workflow task runs from the history its job carries, and the transition that
+ * commits its outcome takes it: no startWorkflowTask for it, unless the run moved on first.
+ */
+describe("a run's first workflow task", () => {
+  let env: TestEnvironment;
+  beforeEach(async () => (env = await TestEnvironment.create()));
+  afterEach(() => env.teardown());
+
+  it('runs from its job and is started and completed by one transition, with the usual history', async () => {
+    const starts = jest.spyOn(env.client.engine, 'startWorkflowTask');
+    const worker = env.newWorker({ taskQueue: 'q', workflows: [OneStep], activities: [new Echo()], identity: 'the-worker' });
+    const handle = await env.client.startWorkflow(OneStep, 'hi', { id: 'one-step', taskQueue: 'q' });
+    expect(await worker.runUntil(handle.result())).toBe('hi');
+    // The second task was handed over eagerly by the activity's completion: nothing was started alone.
+    expect(starts).not.toHaveBeenCalled();
+    const history = await handle.fetchHistory();
+    expect(history.map((e) => e.eventType)).toEqual([
+      EventType.WorkflowExecutionStarted,
+      EventType.WorkflowTaskScheduled,
+      EventType.WorkflowTaskStarted,
+      EventType.WorkflowTaskCompleted,
+      EventType.ActivityTaskScheduled,
+      EventType.ActivityTaskStarted,
+      EventType.ActivityTaskCompleted,
+      EventType.WorkflowTaskScheduled,
+      EventType.WorkflowTaskStarted,
+      EventType.WorkflowTaskCompleted,
+      EventType.WorkflowExecutionCompleted,
+    ]);
+    expect(history[2]!.attributes).toEqual({ scheduledEventId: 2, identity: 'the-worker' });
+    const times = history.map((e) => Date.parse(e.eventTime));
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+  });
+
+  it('starts the ordinary way when a signal came after its job was dispatched, and sees the signal', async () => {
+    const starts = jest.spyOn(env.client.engine, 'startWorkflowTask');
+    const handle = await env.client.startWorkflow(FirstLook, { id: 'first-look', taskQueue: 'q' });
+    await handle.signal(FirstLook.prototype.poke, 'early');
+    const worker = env.newWorker({ taskQueue: 'q', workflows: [FirstLook] });
+    expect(await worker.runUntil(handle.result())).toEqual(['early']);
+    expect(starts).toHaveBeenCalledTimes(1);
+    const history = await handle.fetchHistory();
+    expect(history.map((e) => e.eventType)).toEqual([
+      EventType.WorkflowExecutionStarted,
+      EventType.WorkflowTaskScheduled,
+      EventType.WorkflowExecutionSignaled,
+      EventType.WorkflowTaskStarted,
+      EventType.WorkflowTaskCompleted,
+      EventType.WorkflowExecutionCompleted,
+    ]);
+  });
+});
+
+/**
+ * An activity's first attempt completing in a worker that holds its run: the worker runs the
+ * workflow task the result wakes on the events recording it will write, and sends both in one
+ * round trip; when the run moved on, the result is recorded and the task runs the ordinary way.
+ */
+describe("an activity's result and the workflow task it wakes", () => {
+  let env: TestEnvironment;
+  beforeEach(async () => (env = await TestEnvironment.create()));
+  afterEach(() => env.teardown());
+
+  type PredictedTask = ReturnType<TestEnvironment['client']['engine']['activityCompletedTask']>;
+
+  /** Every predicted task (passed through `distort`), and each pair of replies. */
+  function recordMerges(distort: (task: PredictedTask) => PredictedTask = (task) => task) {
+    const { engine } = env.client;
+    const predicted: HistoryEvent[][] = [];
+    const predict = engine.activityCompletedTask.bind(engine);
+    jest.spyOn(engine, 'activityCompletedTask').mockImplementation((...args) => {
+      const task = distort(predict(...args));
+      predicted.push(task.events);
+      return task;
+    });
+    const codes: number[] = [];
+    const merge = engine.completeActivityWithNextTask.bind(engine);
+    jest.spyOn(engine, 'completeActivityWithNextTask').mockImplementation(async (...args) => {
+      const replies = await merge(...args);
+      codes.push(replies.workflowTask.code);
+      return replies;
+    });
+    return { predicted, codes };
+  }
+
+  it('runs the task on exactly the events the result writes, and commits both together', async () => {
+    const { predicted, codes } = recordMerges();
+    const worker = env.newWorker({ taskQueue: 'q', workflows: [Chain], activities: [new Echo()] });
+    const handle = await env.client.startWorkflow(Chain, { args: [3, false], id: 'chain', taskQueue: 'q' });
+    expect(await worker.runUntil(handle.result())).toBe('go.0.1.2');
+    expect(codes).toEqual([ReplyCode.Ok, ReplyCode.Ok, ReplyCode.Ok]);
+    const history = await handle.fetchHistory();
+    // What the worker ran each task on is what was written, event for event.
+    for (const events of predicted) {
+      for (const event of events) expect(event).toEqual(history[event.eventId - 1]);
+      expect(events.at(-1)!.eventType).toBe(EventType.WorkflowTaskStarted);
+    }
+    expect(predicted.map((events) => events[0]!.eventId)).toEqual([4, 10, 16]);
+    expect(eventTypes(history).filter((t) => t === EventType.WorkflowTaskCompleted)).toHaveLength(4);
+    const times = history.map((e) => Date.parse(e.eventTime));
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+  });
+
+  it.each([
+    // The time is refused (later than now): the task is not taken, and goes through the sticky queue.
+    ['a time the result cannot take', (task: PredictedTask) => ({ ...task, now: task.now + 60_000 })],
+    // Taken, but on other events than predicted: run again from the whole history.
+    [
+      'events other than written',
+      (task: PredictedTask) => {
+        const last = task.events.at(-1)!;
+        const phantom = { ...last, eventId: last.eventId + 1, eventType: EventType.WorkflowExecutionSignaled, attributes: { signalName: 'phantom', input: [] } };
+        return { ...task, events: [...task.events, phantom] };
+      },
+    ],
+  ])('records the result and runs the task the ordinary way after a wrong prediction: %s', async (_case, distort) => {
+    const { codes } = recordMerges(distort);
+    const worker = env.newWorker({ taskQueue: 'q', workflows: [Chain], activities: [new Echo()] });
+    const handle = await env.client.startWorkflow(Chain, { args: [2, false], id: 'mispredicted', taskQueue: 'q' });
+    expect(await worker.runUntil(handle.result())).toBe('go.0.1');
+    expect(codes).toEqual([ReplyCode.Stale, ReplyCode.Stale]);
+    const history = await handle.fetchHistory();
+    expect(eventTypes(history).filter((t) => t === EventType.WorkflowTaskFailed)).toEqual([]);
+    expect(eventTypes(history).filter((t) => t === EventType.ActivityTaskCompleted)).toHaveLength(2);
+    expect(eventTypes(history).filter((t) => t === EventType.WorkflowTaskCompleted)).toHaveLength(3);
+  });
+
+  it('records the result alone when the task it wakes runs local activities, which then run the ordinary way', async () => {
+    const { codes } = recordMerges();
+    const worker = env.newWorker({ taskQueue: 'q', workflows: [Chain], activities: [new Echo()] });
+    const handle = await env.client.startWorkflow(Chain, { args: [1, true], id: 'then-local', taskQueue: 'q' });
+    expect(await worker.runUntil(handle.result())).toBe('GO.0');
+    expect(codes).toEqual([]);
+    const history = await handle.fetchHistory();
+    expect(eventTypes(history).slice(4)).toEqual([
+      EventType.ActivityTaskScheduled,
+      EventType.ActivityTaskStarted,
+      EventType.ActivityTaskCompleted,
+      EventType.WorkflowTaskScheduled,
+      EventType.WorkflowTaskStarted,
+      EventType.WorkflowTaskCompleted,
+      EventType.MarkerRecorded,
+      EventType.WorkflowExecutionCompleted,
+    ]);
+  });
+});
