@@ -247,6 +247,20 @@ export class Worker {
     // Live (and sweeping once) before taking a task: a run's next task is routed here only while
     // this worker's liveness entry holds.
     await this.maintenance.maintain();
+    if (this.activityTasks) {
+      // Cancellation requests for the attempts running here, listened to before one can start.
+      const runner = this.activityTasks;
+      const subscriber = connection();
+      subscriber.on('message', (_channel: string, message: string) => runner.deliverCancellation(message));
+      subscriber.on('error', () => undefined);
+      // A shutdown meanwhile closes the connection: nothing to listen for then.
+      await subscriber.subscribe(keys.workerChannel(this.workerId)).catch((error: unknown) => {
+        if (this.state === 'running') throw error;
+      });
+    }
+    // Shut down while starting (the stop found nothing to close): nothing more to start. Every
+    // task queue's worker is created below without an await in between, so that a stop sees all.
+    if (this.state !== 'running') return;
 
     if (this.workflowTasks) {
       const runner = this.workflowTasks;
@@ -291,10 +305,6 @@ export class Worker {
           concurrency: this.options.maxConcurrentActivityTaskExecutions,
         },
       );
-      const subscriber = connection();
-      subscriber.on('message', (_channel: string, message: string) => runner.deliverCancellation(message));
-      subscriber.on('error', () => undefined);
-      await subscriber.subscribe(keys.workerChannel(this.workerId));
     }
     this.addBullWorker(
       QueueNames.timers,
