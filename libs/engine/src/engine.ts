@@ -206,6 +206,8 @@ export class Engine {
       commands: CommandRecord[];
       heartbeat?: boolean;
       takenAt?: number;
+      /** For a task run on the events an activity's result was predicted to write: that activity's scheduled event id. */
+      predictedAfter?: number;
     },
   ): Promise<{
     code: ReplyCode;
@@ -229,8 +231,15 @@ export class Engine {
     for (const command of options.commands) {
       args.push(command.eventType, JSON.stringify(command.attributes), JSON.stringify(command.meta));
     }
-    if (options.heartbeat || options.takenAt !== undefined) args.push(options.heartbeat ? '1' : '');
-    if (options.takenAt !== undefined) args.push(options.takenAt, ref.queue ?? '');
+    // The optional arguments, without trailing empty ones.
+    const optional = [
+      options.heartbeat ? '1' : '',
+      options.takenAt ?? '',
+      options.takenAt === undefined ? '' : (ref.queue ?? ''),
+      options.predictedAfter ?? '',
+    ];
+    while (optional.at(-1) === '') optional.pop();
+    args.push(...optional);
     const reply = await this.transition('completeWorkflowTask', ref, args);
     const started = (reply.extra[1] as string[] | undefined) ?? [];
     const startedActivities: Array<{ scheduledEventId: number; activity: ActivityState }> = [];
@@ -301,7 +310,7 @@ export class Engine {
     workerId: string,
     outcome: ActivityOutcome,
     heartbeatDetails?: Payload[],
-    eager?: { identity: string; seenEventId: number; at?: number },
+    eager?: { identity: string; seenEventId: number; at?: number; predictedFrom?: number },
   ): Promise<{ recorded: boolean; workflowTask?: WorkflowTaskStart & { token: string } }> {
     const body =
       outcome.kind === 'completed' ? outcome.result : outcome.kind === 'failed' ? outcome.failure : outcome.details;
@@ -317,6 +326,7 @@ export class Engine {
       eager?.identity ?? '',
       eager?.seenEventId ?? 0,
       eager?.at ?? '',
+      eager?.predictedFrom ?? '',
     ]);
     const task = reply.extra[1] as [string, string, string, StreamEntry[]] | undefined;
     return {
@@ -412,8 +422,13 @@ export class Engine {
         identity,
         seenEventId: task.startedEventId,
         at: task.now,
+        // The four events the result writes end at the task's WorkflowTaskStarted.
+        predictedFrom: task.startedEventId - 4,
       }),
-      this.completeWorkflowTask({ workflowId: ref.workflowId, runId: ref.runId, token: task.token }, completion),
+      this.completeWorkflowTask(
+        { workflowId: ref.workflowId, runId: ref.runId, token: task.token },
+        { ...completion, predictedAfter: ref.scheduledEventId },
+      ),
     ]);
     return { activity, workflowTask };
   }

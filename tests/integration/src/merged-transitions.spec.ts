@@ -51,6 +51,16 @@ class FirstLook {
   }
 }
 
+/** `count` activities at once: their results wake workflow tasks of the same run together. */
+@WorkflowDefn()
+class FanOut {
+  @WorkflowRun()
+  async run(count: number): Promise<string[]> {
+    const calls = Array.from({ length: count }, (_, i) => workflow.executeActivity(Echo.prototype.echo, `r${i}`, { startToCloseTimeout: '5s' }));
+    return Promise.all(calls);
+  }
+}
+
 const eventTypes = (history: HistoryEvent[]) => history.map((e) => e.eventType);
 
 /**
@@ -179,6 +189,21 @@ describe("an activity's result and the workflow task it wakes", () => {
     expect(eventTypes(history).filter((t) => t === EventType.WorkflowTaskFailed)).toEqual([]);
     expect(eventTypes(history).filter((t) => t === EventType.ActivityTaskCompleted)).toHaveLength(2);
     expect(eventTypes(history).filter((t) => t === EventType.WorkflowTaskCompleted)).toHaveLength(3);
+  });
+
+  it('commits a predicted task only if its own result took it, when results of one run come together', async () => {
+    const { codes } = recordMerges();
+    const worker = env.newWorker({ taskQueue: 'q', workflows: [FanOut], activities: [new Echo()] });
+    const handles = await Promise.all([1, 2, 3].map((i) => env.client.startWorkflow(FanOut, { args: [8], id: `fan-${i}`, taskQueue: 'q' })));
+    const expected = Array.from({ length: 8 }, (_, i) => `r${i}`);
+    expect(await worker.runUntil(Promise.all(handles.map((h) => h.result())))).toEqual([expected, expected, expected]);
+    expect(codes.length).toBeGreaterThan(0);
+    for (const handle of handles) {
+      const history = await handle.fetchHistory();
+      expect(eventTypes(history).filter((t) => t === EventType.WorkflowTaskFailed)).toEqual([]);
+      const results = history.filter((e) => e.eventType === EventType.ActivityTaskCompleted).map((e) => (e.attributes as { result: [{ data: string }] }).result[0].data);
+      expect([...results].sort()).toEqual(expected);
+    }
   });
 
   it('records the result alone when the task it wakes runs local activities, which then run the ordinary way', async () => {

@@ -23,6 +23,10 @@
               last event, and no later than now; else the task is not taken eagerly (that
               completion then finds it not started, and the task goes through the sticky queue).
               Absent or '' otherwise.
+  ARGV[13]    with ARGV[12]: the run's last event id the worker predicted from. The task is taken
+              eagerly only if the run's history still ends there; then the state field `wprd`
+              names this activity (ARGV[3]): the completion that follows commits only a task taken
+              by this prediction (completeWorkflowTask), not one another result took meanwhile.
 
   Returns reply(1, retryState or "", eagerTask) where eagerTask, when the next workflow task was
   taken eagerly, is { token, attempt, startedEventId, events after ARGV[11] }; or E_STALE.
@@ -40,7 +44,11 @@ local at = tonumber(ARGV[12] or '')
 if at then
   local last = redis.call('XREVRANGE', K_HIST, '+', '-', 'COUNT', 1)[1]
   -- An entry's fields are t, ts, a (history.lua).
-  if at <= NOW and at >= act.std and at >= tonumber(last and last[2][4] or 0) then NOW = at else eagerIdentity = '' end
+  if getn('last') == tonumber(ARGV[13]) and at <= NOW and at >= act.std and at >= tonumber(last and last[2][4] or 0) then
+    NOW = at
+  else
+    eagerIdentity, at = '', nil
+  end
 end
 if details ~= '' then act.hbd, act.lhb = details, NOW end
 
@@ -60,6 +68,7 @@ else
 end
 local eager = eagerIdentity ~= '' and { worker = worker, identity = eagerIdentity } or nil
 if ensure_wft(eager) then
+  if at then redis.call('HSET', K_STATE, 'wprd', sid) end
   local events = redis.call('XRANGE', K_HIST, (seen + 1) .. '-0', '+')
   return reply(1, state, { get('wtok'), get('watt'), get('wstd'), events })
 end

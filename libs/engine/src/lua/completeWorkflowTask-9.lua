@@ -41,6 +41,10 @@
               WorkflowTaskStarted event id the worker expected); E_STALE, with nothing written,
               when it cannot be. Absent or '' for a task started by startWorkflowTask.
   ARGV[11 + 3N] with ARGV[10 + 3N]: the queue the job came from
+  ARGV[12 + 3N] for a task a worker ran on the events it predicted an activity's result writes
+              (Engine.completeActivityWithNextTask): that activity's scheduled event id. The task
+              must be the one that result took (state field `wprd`, completeActivityTask), else
+              E_STALE and nothing is written. Absent or '' otherwise.
 
   A speculative task (updates.lua) whose commands are only rejections, and that saw no new event,
   writes nothing at all (not even its WorkflowTask events): `discarded` = 1 in the reply.
@@ -62,6 +66,7 @@ local tok, identity, worker, stickyTimeout, fence, n =
   ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
 local heartbeat = ARGV[9 + n * 3] == '1'
 local takenAt, takenFrom = tonumber(ARGV[10 + n * 3] or ''), ARGV[11 + n * 3]
+local predictedAfter = ARGV[12 + n * 3] or ''
 local NOT_STARTED = '[{"metadata":{"encoding":"json/plain"},"data":"ACTIVITY_ID_NOT_STARTED"}]'
 local STARTED = {}
 
@@ -123,6 +128,10 @@ local COMMANDS = {
 
 if not get('status') then return reply(E_NOT_FOUND) end
 if not running() then return reply(E_NOT_RUNNING) end
+if predictedAfter ~= '' then
+  if redis.call('HGET', K_STATE, 'wprd') ~= predictedAfter then return reply(E_STALE) end
+  redis.call('HDEL', K_STATE, 'wprd')
+end
 -- Taken and completed in one step: the task's start-to-close timeout is never armed.
 if takenAt and not take_wft(tok, takenFrom, identity, takenAt, fence, true) then return reply(E_STALE) end
 if get('wft') ~= 'started' or get('wtok') ~= tok or getn('last') ~= fence then return reply(E_STALE) end
