@@ -104,7 +104,7 @@ describe.each(['functions', 'eval'] as const)('Engine fences (scripts run as %s)
         fence: 3,
         commands: [timer, { eventType, attributes: { timerId: 't', startedEventId: 5 }, meta: {} }],
       });
-      expect(reply).toEqual({ code: ReplyCode.UnknownCommand, now: expect.any(Number), startedActivities: [], discarded: false });
+      expect(reply).toEqual({ code: ReplyCode.UnknownCommand, now: expect.any(Number), startedActivities: [], discarded: false, lastEventId: 0 });
       expect(await snapshot()).toEqual(before);
     }
     // The task is still the one started: its completion with known commands goes through.
