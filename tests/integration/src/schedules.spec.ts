@@ -157,7 +157,8 @@ describe('schedules', () => {
       const result = await env.client.getWorkflowHandle(`wf-${iso(t)}`).result();
       expect(result).toBe(`hello world from wf-${iso(t)}`);
     }
-    const after = await handle.describe();
+    // The schedule records an action once its start returned: the run may have closed first.
+    const after = await eventually(() => handle.describe(), (d) => d.info.recentActions.length === 3);
     expect(after.info.recentActions.map((a) => [a.scheduledAt.toISOString(), a.action.workflow.workflowId, a.status])).toEqual(
       times.slice(0, 3).map((t) => [t.toISOString(), `wf-${iso(t)}`, 'COMPLETED']),
     );
@@ -288,7 +289,8 @@ describe('schedules', () => {
       await env.client.redis.hset(env.client.engine.keys.shard(shard).settings, 'clock', offset);
     }
     await env.sleep(0);
-    const { info } = await handle.describe();
+    // A worker may be firing the schedule meanwhile: its action is recorded once its start returned.
+    const { info } = await eventually(() => handle.describe(), (d) => d.info.recentActions.length > 0);
     expect(info.numActionsMissedCatchupWindow).toBe(4);
     expect(await startedIds(handle)).toEqual([`wf-${iso(times[4]!)}`]);
   });
