@@ -15,7 +15,8 @@ export async function clockOffset(engine: Engine): Promise<number> {
  * Moves the namespace's clock `ms` forward (never back), then makes what came due run now: the
  * delayed jobs of the given task queues and of the wake-up queue are promoted (an activity
  * attempt promoted before its time on the new clock is delayed again by its worker), and every
- * shard's due deadlines are fired. Resolves to the new offset.
+ * shard's due deadlines are fired; the schedule actions that came due have started when it
+ * resolves (to the new offset).
  */
 export async function advanceClock(engine: Engine, ms: number, taskQueues: readonly string[]): Promise<number> {
   if (!Number.isFinite(ms) || ms < 0) throw new TypeError(`Invalid clock advance: ${JSON.stringify(ms)} (a duration >= 0)`);
@@ -31,6 +32,8 @@ export async function advanceClock(engine: Engine, ms: number, taskQueues: reado
   ];
   await Promise.all(queues.map((queue) => queue.promoteJobs()));
   await Promise.all(shards.map((shard) => engine.fireDueDeadlines(shard)));
+  // A worker's wake-up may have fired a schedule first and not yet started its action.
+  await engine.schedules.handOverPending();
   return offset;
 }
 

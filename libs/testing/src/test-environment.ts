@@ -53,7 +53,8 @@ export class TestEnvironment {
 
   /**
    * Moves the namespace's clock `duration` forward at once; timers, timeouts and retries that come
-   * due fire now. Works in any environment (a time-skipping one also skips by itself).
+   * due fire now, and the schedule actions that came due have started when it resolves (whoever
+   * fired them). Works in any environment (a time-skipping one also skips by itself).
    */
   async sleep(duration: Duration): Promise<void> {
     await advanceClock(this.client.engine, toMilliseconds(duration, 'sleep duration'), this.taskQueues());

@@ -58,4 +58,28 @@ describe('schedules when the firing worker is killed with SIGKILL', () => {
     expect(description.info.numActionsTaken).toBe(3);
     expect(description.state.remainingActions).toBe(0);
   });
+
+  it('a start left pending by a killed firing worker has started when the test clock is moved, without waiting for the hand-over grace', async () => {
+    const victim = spawnWorkerProcess({ DURABULL_NAMESPACE: env.namespace, DURABULL_CRASH_POINT: 'afterCommit:commitSchedule@1' }, WORKER);
+    processes.push(victim);
+    await victim.waitFor('ready');
+    const handle = await env.client.createSchedule('once', {
+      action: { workflow: Scheduled, id: 'tick', taskQueue: 'scheduled' },
+      spec: { intervals: [{ every: '1s' }] },
+      state: { remainingActions: 1 },
+    });
+    expect(await victim.exited).toBeNull();
+    const listed = async () => {
+      const runs = [];
+      for await (const run of env.client.listWorkflows()) runs.push(run);
+      return runs;
+    };
+    expect(await listed()).toEqual([]);
+    expect((await handle.describe()).info.numActionsTaken).toBe(1);
+
+    await env.sleep(0);
+    const runs = await listed();
+    expect(runs.map((run) => [run.workflowId.startsWith('tick-'), run.status])).toEqual([[true, 'RUNNING']]); // no worker left to run it
+    expect((await handle.describe()).info.recentActions.map((a) => a.action.workflow)).toEqual([{ workflowId: runs[0]!.workflowId, firstExecutionRunId: runs[0]!.runId }]);
+  });
 });
