@@ -77,6 +77,16 @@ export class Dispatcher {
   }
 
   /**
+   * Adds a run's first workflow task (token 1, on its task queue) with the history it is to run
+   * on, ahead of the start's own reply (Engine.startWorkflow: the job is sent along).
+   */
+  async dispatchFirstTask(run: { runId: string; workflowId: string; taskQueue: string }, history: StreamEntry[]): Promise<void> {
+    const spec = jobSpec(this.keys, { kind: 'workflow', runId: run.runId, workflowId: run.workflowId, token: '1', queue: run.taskQueue });
+    (spec.data as WorkflowTaskJobData).history = history;
+    await this.queue(spec.prefix, spec.queueName).add(spec.jobName, spec.data, { jobId: spec.jobId });
+  }
+
+  /**
    * Recovers outbox tasks a sweep found overdue (`members`, of one shard): dispatches again a task
    * whose job is gone (its dispatcher died before adding it, or it was deleted), and one whose job
    * was fetched by a worker that then died before starting it (the job is active but its BullMQ

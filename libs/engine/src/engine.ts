@@ -1,4 +1,5 @@
-import type { Cluster, Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Failure, HistoryEvent, Payload, StartChildWorkflowExecutionInitiatedEventAttributes } from '@durabull/common';
 import {
   EventType,
@@ -16,7 +17,7 @@ import { QueueNames, runKeyList } from './keys';
 import type { NamespaceKeys, RunKeys } from './keys';
 import { openNamespace } from './namespace';
 import type { NamespaceLimits, NamespaceOptions } from './namespace';
-import { decodeAttributes } from './history-encoding';
+import { decodeAttributes, encodeAttributes, encodeEventType } from './history-encoding';
 import { historyEventFromStreamEntry, parseActivityState, replyError, throwOnReply } from './replies';
 import type { StreamEntry } from './replies';
 import { RedisClock } from './redis-clock';
@@ -44,6 +45,11 @@ import { chainTemplate, luaRetryPolicy } from './types';
 import type { MessageJobData, WorkflowTaskJobData } from './tasks';
 import { Visibility } from './visibility';
 import { Schedules } from './schedules';
+
+/** The history a run's first task's job carries at most (bytes of attributes): startWorkflow-12.lua's FIRST_TASK_HISTORY_MAX. */
+const FIRST_TASK_HISTORY_MAX = 16_384;
+/** startWorkflow's reply in place of the history when it took the proposed time: the job went with the start. */
+const FIRST_TASK_SENT_ALONG = 'sent-along';
 
 /**
  * The engine of one namespace: every state transition of a run is one fenced Lua script
@@ -102,11 +108,13 @@ export class Engine {
   ): Promise<{ started: true } | { started: false; runningRunId: string; signalled?: true }> {
     const shard = this.keys.shard(this.keys.shardOf(request.workflowId));
     const indexes = [shard.allRuns, shard.runsOfType(request.workflowType), shard.runsOfTaskQueue(request.taskQueue)];
-    const reply = await this.transition('startWorkflow', request, [
+    const attributes = JSON.stringify(request.attributes);
+    const firstTask = this.firstTaskSentAlong(request, attributes);
+    const starting = this.transition('startWorkflow', request, [
       request.workflowId,
       request.workflowType,
       request.taskQueue,
-      JSON.stringify(request.attributes),
+      attributes,
       request.workflowTaskTimeout,
       request.runTimeout,
       this.limits.historyEvents,
@@ -123,7 +131,11 @@ export class Engine {
       request.startDelay ?? 0,
       request.executionTimeout ?? 0,
       request.retryPolicy || request.cron ? JSON.stringify(request.chainTemplate ?? chainTemplate(request.attributes)) : '',
+      firstTask?.proposedAt ?? '',
     ], indexes, true);
+    // Behind the script on the same connection, so it runs after it: a stale job at worst.
+    if (firstTask) await Promise.all([starting, this.dispatcher.dispatchFirstTask(request, firstTask.history)]);
+    const reply = await starting;
     if (reply.code === ReplyCode.AlreadyStarted) {
       const [runId, status] = reply.extra as [string, string];
       throwOnReply(reply.code, {
@@ -137,6 +149,35 @@ export class Engine {
       return request.startSignal ? { started: false, runningRunId, signalled: true } : { started: false, runningRunId };
     }
     return { started: true };
+  }
+
+  /**
+   * The proposed time and predicted history (WorkflowExecutionStarted, WorkflowTaskScheduled,
+   * stored as startWorkflow writes them) of a start whose first task goes out with it: one round
+   * trip, and with `appendfsync always` one fsync, less before a worker has the task. The script
+   * takes the time when it lies within the last second; otherwise it gives the first task token 2,
+   * and this job, token 1, is stale (a worker drops it). Undefined where the events cannot be
+   * predicted (signal-with-start, a start delay, cron, large input) or the job could reach its
+   * queue before the script ran (a cluster: other nodes; replica acknowledgements: a WAIT between).
+   */
+  private firstTaskSentAlong(request: StartWorkflowRequest, attributes: string): { proposedAt: number; history: StreamEntry[] } | undefined {
+    const proposedAt = this.clock.now();
+    if (!request.sendFirstTaskAlong || proposedAt === undefined || this.redis instanceof Cluster || this.durability) return undefined;
+    if (request.startSignal || request.startDelay || request.cron || attributes.length > FIRST_TASK_HISTORY_MAX) return undefined;
+    // The script stores the timeout as an integer ('%d').
+    if (!Number.isInteger(request.workflowTaskTimeout)) return undefined;
+    // cjson (the script's jstr) escapes '/'; a queue name needing other escapes is left to the script.
+    if (!/^[\x20-\x7e]*$/.test(request.taskQueue)) return undefined;
+    const taskQueue = JSON.stringify(request.taskQueue).replace(/\//g, '\\/');
+    const at = String(proposedAt);
+    return {
+      proposedAt,
+      history: [
+        ['1-0', ['t', encodeEventType('WorkflowExecutionStarted'), 'ts', at, 'a', encodeAttributes(attributes)]],
+        ['2-0', ['t', encodeEventType('WorkflowTaskScheduled'), 'ts', at, 'a',
+          encodeAttributes(`{"taskQueue":${taskQueue},"startToCloseTimeout":${request.workflowTaskTimeout},"attempt":1}`)]],
+      ],
+    };
   }
 
   /**
@@ -933,10 +974,14 @@ export class Engine {
     );
     this.clock.observe(reply.now);
     crashPoint(`afterCommit:${script}`);
-    if (reply.dispatch.length > 0) {
-      const history = firstTaskHistory ? (reply.extra[1] as StreamEntry[] | undefined) : undefined;
-      await this.dispatcher.dispatch(keys.shard, reply.dispatch, reply.now, history);
+    let dispatch = reply.dispatch;
+    let history = firstTaskHistory ? (reply.extra[1] as StreamEntry[] | string | undefined) : undefined;
+    if (history === FIRST_TASK_SENT_ALONG) {
+      // Its job went with the start (firstTaskSentAlong).
+      dispatch = dispatch.filter((entry) => !entry.member.startsWith('wft|'));
+      history = undefined;
     }
+    if (dispatch.length > 0) await this.dispatcher.dispatch(keys.shard, dispatch, reply.now, history as StreamEntry[] | undefined);
     if (reply.withdraw.length > 0) await this.dispatcher.withdraw(keys.shard, reply.withdraw);
     return reply;
   }

@@ -1,6 +1,7 @@
 import { Activity, EventType, WorkflowDefn, WorkflowRun, WorkflowSignal, workflow } from '@durabull/sdk';
 import type { HistoryEvent } from '@durabull/sdk';
-import { ReplyCode } from '@durabull/engine';
+import { QueueNames, ReplyCode } from '@durabull/engine';
+import type { WorkflowTaskJobData } from '@durabull/engine';
 import { TestEnvironment } from '@durabull/testing';
 
 class Echo {
@@ -114,6 +115,74 @@ describe("a run's first workflow task", () => {
       EventType.WorkflowTaskCompleted,
       EventType.WorkflowExecutionCompleted,
     ]);
+  });
+});
+
+/**
+ * A client's start sends the run's first task along, on the two events it predicts the start
+ * writes at a time it proposes: the job is in the queue as the start's reply arrives.
+ */
+describe("a client start's first task, sent along", () => {
+  let env: TestEnvironment;
+  beforeEach(async () => (env = await TestEnvironment.create()));
+  afterEach(() => env.teardown());
+
+  /** The run's first task's job in the task queue `q`, and the run's stored history entries. */
+  async function queuedFirstTask(runId: string, workflowId: string) {
+    const { engine } = env.client;
+    const job = await engine.dispatcher.queue(engine.keys.taskQueuePrefix('q'), QueueNames.workflow).getJob(`w.${runId}.1`);
+    const stored = await engine.redis.xrange(engine.keys.run(workflowId, runId).history, '-', '+');
+    return { data: job?.data as WorkflowTaskJobData | undefined, stored };
+  }
+
+  it('carries exactly the events the start wrote, at the proposed time, and is added once', async () => {
+    const { engine } = env.client;
+    // A first start lets the client see the namespace's clock.
+    await env.client.startWorkflow(OneStep, 'warm', { id: 'warm', taskQueue: 'q' });
+    const sentAlong = jest.spyOn(engine.dispatcher, 'dispatchFirstTask');
+    const dispatched = jest.spyOn(engine.dispatcher, 'dispatch');
+    const handle = await env.client.startWorkflow(OneStep, { args: ['a/b "c"'], id: 'along', taskQueue: 'q', memo: { note: 'x' } });
+    expect(sentAlong).toHaveBeenCalledTimes(1);
+    expect(dispatched).not.toHaveBeenCalled();
+    const { data, stored } = await queuedFirstTask(handle.runId, 'along');
+    expect(data).toMatchObject({ runId: handle.runId, workflowId: 'along', token: '1', queue: 'q' });
+    expect(data!.history).toEqual(stored);
+    expect(stored).toHaveLength(2);
+
+    const starts = jest.spyOn(engine, 'startWorkflowTask');
+    const worker = env.newWorker({ taskQueue: 'q', workflows: [OneStep], activities: [new Echo()] });
+    expect(await worker.runUntil(handle.result())).toBe('a/b "c"');
+    expect(starts).not.toHaveBeenCalledWith(expect.objectContaining({ runId: handle.runId }), expect.anything(), expect.anything());
+    const history = await handle.fetchHistory();
+    expect(history[2]!.eventType).toBe(EventType.WorkflowTaskStarted);
+    expect(eventTypes(history)).toHaveLength(11);
+  });
+
+  it('leaves the job it sent stale when the proposed time is refused: the first task is token 2, dispatched as usual', async () => {
+    const { engine } = env.client;
+    await env.client.startWorkflow(OneStep, 'warm', { id: 'warm', taskQueue: 'q' });
+    // A clock estimate 5 s behind: outside the second the script accepts.
+    const clock = (engine as unknown as { clock: { now(): number | undefined } }).clock;
+    const estimate = clock.now.bind(clock);
+    jest.spyOn(clock, 'now').mockImplementation(() => estimate()! - 5_000);
+    const handle = await env.client.startWorkflow(OneStep, 'late', { id: 'late', taskQueue: 'q' });
+    const { data, stored } = await queuedFirstTask(handle.runId, 'late');
+    expect(data!.history).not.toEqual(stored);
+    const queue = engine.dispatcher.queue(engine.keys.taskQueuePrefix('q'), QueueNames.workflow);
+    expect((await queue.getJob(`w.${handle.runId}.2`))?.data).toMatchObject({ token: '2', history: stored });
+    jest.restoreAllMocks();
+
+    const worker = env.newWorker({ taskQueue: 'q', workflows: [OneStep], activities: [new Echo()] });
+    expect(await worker.runUntil(handle.result())).toBe('late');
+    const history = await handle.fetchHistory();
+    expect(eventTypes(history).slice(0, 4)).toEqual([
+      EventType.WorkflowExecutionStarted,
+      EventType.WorkflowTaskScheduled,
+      EventType.WorkflowTaskStarted,
+      EventType.WorkflowTaskCompleted,
+    ]);
+    expect(eventTypes(history)).toHaveLength(11);
+    expect(Date.parse(history[0]!.eventTime)).toBe(Number(stored[0]![1][3]));
   });
 });
 

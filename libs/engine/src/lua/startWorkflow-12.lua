@@ -26,6 +26,10 @@
   ARGV[21]    execution timeout (ms, 0 = none): every run of the chain ends by then
   ARGV[22]    the chain's template (WorkflowExecutionStarted attributes without the chain fields:
               see run-start.lua), given with a retry policy or a cron schedule
+  ARGV[23]    the time the starter proposes for this call (ms), or '': it sent the run's first
+              task's job (token 1) along, on events it predicted at that time (Engine.startWorkflow).
+              Taken as the call's time when it lies within the last PROPOSAL_WINDOW_MS; otherwise
+              the first task gets token 2, so that job is stale, and is dispatched as usual.
   A cron run's first workflow task waits for the schedule's first time. Signal-with-start to a run
   still in its start delay ends the delay (Temporal's SignalWithStart skips it).
 
@@ -37,7 +41,8 @@
 
   Returns reply(1, '', history) for a new run whose first workflow task is scheduled now, history
   being its events so far (XRANGE entries, for the task's job: completeWorkflowTask) when they
-  are small; reply(1) otherwise, or E_ALREADY_STARTED with the running run's id. With a start signal, a
+  are small, or 'sent-along' when the proposed time was taken (the job went with the start);
+  reply(1) otherwise, or E_ALREADY_STARTED with the running run's id. With a start signal, a
   running run of the workflow id is signalled instead (conflict policy USE_EXISTING, as
   Temporal's signal-with-start): reply(1, <its run id>); a new run's history begins
   WorkflowExecutionStarted, WorkflowExecutionSignaled, WorkflowTaskScheduled.
@@ -50,6 +55,11 @@ begin_run(KEYS, ARGV)
 -- The history a first task's job carries at most (bytes of attributes): a large input stays out
 -- of the job, whose task is then started by startWorkflowTask.
 local FIRST_TASK_HISTORY_MAX = 16384
+-- How far back a proposed time may lie (the starter's estimate of this clock lags it by a round trip).
+local PROPOSAL_WINDOW_MS = 1000
+local proposed = tonumber(ARGV[23] or '')
+local proposalTaken = proposed ~= nil and proposed <= NOW and proposed >= NOW - PROPOSAL_WINDOW_MS
+if proposalTaken then NOW = proposed end
 local startSignal = ARGV[11] or ''
 
 local workflowId, workflowType, taskQueue, attrs = ARGV[3], ARGV[4], ARGV[5], ARGV[6]
@@ -73,9 +83,11 @@ local retryPolicy, cron, crn, executionTimeout = ARGV[17] or '', ARGV[18] or '',
 local backoff = tonumber(ARGV[20] or '0') or 0
 if crn ~= '' then backoff = RUNS.cron_next(cjson.decode(crn), NOW) - NOW end
 RUNS.create_run({ wid = workflowId, type = workflowType, tq = taskQueue, attrs = attrs, wfto = taskTimeout, rto = runTimeout,
+  firstToken = (proposed and not proposalTaken) and 2 or 1,
   mxe = tonumber(ARGV[9]), mxb = tonumber(ARGV[10]), signal = startSignal, backoff = backoff, delayKind = crn ~= '' and 'c' or 'd',
   chain = { frst = RUN_ID, exp = executionTimeout > 0 and jint(NOW + executionTimeout) or nil, rto = jint(runTimeout),
     wrp = retryPolicy, cron = cron, crn = crn, ctpl = ARGV[22] or '', par = ARGV[16] or '' } })
+if proposalTaken and get('wft') == 'scheduled' then return reply(1, '', 'sent-along') end
 if get('wft') == 'scheduled' and getn('hsz') <= FIRST_TASK_HISTORY_MAX then
   return reply(1, '', redis.call('XRANGE', K_HIST, '-', '+'))
 end

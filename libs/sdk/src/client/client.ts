@@ -130,7 +130,7 @@ export class Client {
     } = resolveStart(rest);
 
     /** Starts the run; resolves to its id, or to the running run's under USE_EXISTING. */
-    const startRun = async (input: WorkflowStartInput, runId: string): Promise<string> => {
+    const startRun = async (input: WorkflowStartInput, runId: string, sendFirstTaskAlong: boolean): Promise<string> => {
       const payloads = this.payloads.toPayloads([...input.args]);
       // No await without codecs.
       const encoded = this.codecs.empty ? payloads : await this.codecs.encode(payloads);
@@ -178,6 +178,7 @@ export class Client {
         terminateDetails,
         identity: this.identity,
         startSignal: signal,
+        sendFirstTaskAlong,
       }));
       return result.started ? runId : result.runningRunId;
     };
@@ -185,10 +186,17 @@ export class Client {
       workflowId,
       /** Starts the workflow as run `runId`, through the client interceptors. */
       start: async (runId: string): Promise<WorkflowHandle<unknown>> => {
+        let sent = false;
         const start = composeInterceptors<WorkflowStartInput, Promise<string>>(
           this.interceptors,
           (interceptor: ClientInterceptor) => interceptor.startWorkflow,
-          (input) => startRun(input, runId),
+          (input) => {
+            // The first task goes along only with the first start of this run id: one that an
+            // interceptor sends again would predict other times than the start that made the run.
+            const first = !sent;
+            sent = true;
+            return startRun(input, runId, first);
+          },
         );
         const startedRunId = await start({ workflowType, workflowId, taskQueue, args, headers: {} });
         return new WorkflowHandle(this, workflowId, startedRunId, resultType);
