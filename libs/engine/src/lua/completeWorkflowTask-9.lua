@@ -81,9 +81,9 @@ local COMMANDS = {
       s2c = meta.s2c, s2s = meta.s2s, stc = meta.stc, hb = meta.hb, rp = meta.rp, creq = 0 }
     if act.s2c > 0 then arm(id, act, 's2c', NOW + act.s2c, act.s2c) end
     if meta.eager == 1 then
-      start_attempt(id, act, identity, worker)
+      local json = start_attempt(id, act, identity, worker)
       STARTED[#STARTED + 1] = jint(id)
-      STARTED[#STARTED + 1] = cjson.encode(act)
+      STARTED[#STARTED + 1] = json
     else
       save_activity(id, act)
       queue_attempt(id, act)
@@ -154,7 +154,8 @@ if closing and closing ~= 'CONTINUED_AS_NEW' then
   end
 end
 
-disarm_wft()
+-- A task taken here was never armed.
+if not takenAt then disarm_wft() end
 if silent and not heartbeat and getn('wsp') > 0 and getn('wsp') == fence then
   -- A speculative task that only rejected updates, and saw no new event: it leaves no trace.
   set('wft', '')

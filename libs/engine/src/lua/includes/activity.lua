@@ -30,7 +30,8 @@ local function clear_attempt_deadlines(sid, act)
 end
 
 -- Starts an attempt for a worker: arms its start-to-close deadline (when it can end before
--- schedule-to-close, which is armed already) and its heartbeat deadline.
+-- schedule-to-close, which is armed already) and its heartbeat deadline. Returns the activity's
+-- JSON as saved.
 local function start_attempt(sid, act, identity, worker)
   act.std, act.idn, act.wkr = NOW, identity, worker
   disarm(sid, act, 's2s')
@@ -38,7 +39,7 @@ local function start_attempt(sid, act, identity, worker)
     arm(sid, act, 'stc', NOW + act.stc, act.stc)
   end
   if act.hb > 0 then arm(sid, act, 'hb', NOW + act.hb, act.hb) end
-  save_activity(sid, act)
+  return save_activity(sid, act)
 end
 
 -- Queues an attempt: its task, and a schedule-to-start deadline unless schedule-to-close

@@ -13,7 +13,9 @@
 local function settle_pending()
   local fields = redis.call('HKEYS', K_STATE)
   for _, field in ipairs(fields) do
-    local kind, id = string.match(field, '^(%a):(%d+)$')
+    -- Per-item fields are "<letter>:<id>": a byte comparison passes over the scalar ones.
+    local kind, id
+    if string.byte(field, 2) == 58 then kind, id = string.match(field, '^(%a):(%d+)$') end
     if kind == 'a' then
       local act = load_activity(id)
       clear_attempt_deadlines(id, act)
@@ -146,6 +148,8 @@ local RUNNING_ONLY = { wfto = true, wtok = true, wsch = true, wstd = true, wst =
 local COMPACT_MAX_FIELDS, COMPACT_MAX_HISTORY_BYTES, COMPACT_MAX_EVENTS = 200, 4096, 100
 
 local function compact_closed_run()
+  -- Read before the hash is rewritten: the copy of its fields in `state` is not used after it.
+  local small_history = getn('last') <= COMPACT_MAX_EVENTS and getn('hsz') <= COMPACT_MAX_HISTORY_BYTES
   if redis.call('HLEN', K_STATE) <= COMPACT_MAX_FIELDS then
     local flat, kept = redis.call('HGETALL', K_STATE), {}
     for i = 1, #flat, 2 do
@@ -158,7 +162,7 @@ local function compact_closed_run()
     redis.call('HSET', K_STATE, unpack(kept))
     state = nil
   end
-  if getn('last') <= COMPACT_MAX_EVENTS and getn('hsz') <= COMPACT_MAX_HISTORY_BYTES then
+  if small_history then
     -- pcall and REPLACE: where RESTORE is not allowed (an ACL without @dangerous) or memory is
     -- full, the history stays as it was and the close still commits.
     local dump = redis.pcall('DUMP', K_HIST)

@@ -167,7 +167,12 @@ local function load_activity(sid)
   if not raw then return nil end
   return cjson.decode(raw)
 end
-local function save_activity(sid, act) redis.call('HSET', K_STATE, 'a:' .. sid, cjson.encode(act)) end
+-- Returns the JSON written (an eager start's reply carries it too).
+local function save_activity(sid, act)
+  local json = cjson.encode(act)
+  redis.call('HSET', K_STATE, 'a:' .. sid, json)
+  return json
+end
 local function delete_activity(sid) redis.call('HDEL', K_STATE, 'a:' .. sid) end
 
 local function load_timer(id) return redis.call('HGET', K_STATE, 't:' .. id) end
