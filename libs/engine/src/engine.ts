@@ -110,6 +110,7 @@ export class Engine {
     const indexes = [shard.allRuns, shard.runsOfType(request.workflowType), shard.runsOfTaskQueue(request.taskQueue)];
     const attributes = JSON.stringify(request.attributes);
     const firstTask = this.firstTaskSentAlong(request, attributes);
+    const resent = this.scripts.resent;
     const starting = this.transition('startWorkflow', request, [
       request.workflowId,
       request.workflowType,
@@ -136,6 +137,11 @@ export class Engine {
     // Behind the script on the same connection, so it runs after it: a stale job at worst.
     if (firstTask) await Promise.all([starting, this.dispatcher.dispatchFirstTask(request, firstTask.history)]);
     const reply = await starting;
+    // Sent again after loading the library, the script ran after the job, which a worker may have
+    // dropped meanwhile (no such run yet): add it again (nothing happens if it is still there).
+    if (firstTask && reply.extra[1] === FIRST_TASK_SENT_ALONG && this.scripts.resent !== resent) {
+      await this.dispatcher.dispatchFirstTask(request, firstTask.history);
+    }
     if (reply.code === ReplyCode.AlreadyStarted) {
       const [runId, status] = reply.extra as [string, string];
       throwOnReply(reply.code, {
@@ -158,11 +164,13 @@ export class Engine {
    * takes the time when it lies within the last second; otherwise it gives the first task token 2,
    * and this job, token 1, is stale (a worker drops it). Undefined where the events cannot be
    * predicted (signal-with-start, a start delay, cron, large input) or the job could reach its
-   * queue before the script ran (a cluster: other nodes; replica acknowledgements: a WAIT between).
+   * queue before the script ran (a cluster: other nodes; replica acknowledgements: a WAIT between;
+   * EVALSHA scripts, which ioredis sends again by itself when Redis lacks them).
    */
   private firstTaskSentAlong(request: StartWorkflowRequest, attributes: string): { proposedAt: number; history: StreamEntry[] } | undefined {
     const proposedAt = this.clock.now();
     if (!request.sendFirstTaskAlong || proposedAt === undefined || this.redis instanceof Cluster || this.durability) return undefined;
+    if (this.scripts.evalMode) return undefined;
     if (request.startSignal || request.startDelay || request.cron || attributes.length > FIRST_TASK_HISTORY_MAX) return undefined;
     // The script stores the timeout as an integer ('%d').
     if (!Number.isInteger(request.workflowTaskTimeout)) return undefined;

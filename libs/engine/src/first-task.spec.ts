@@ -4,7 +4,7 @@ import { RedisConnection } from './connection';
 import { Engine } from './engine';
 import { jobSpec } from './tasks';
 import type { WorkflowTaskJobData } from './tasks';
-import { ReplyCode } from './scripts';
+import { ReplyCode, scriptLibrary } from './scripts';
 import type { CommandRecord, WorkflowTaskStart } from './types';
 
 /**
@@ -160,6 +160,27 @@ describe('first workflow task taken by its completion', () => {
     const { task } = await started([{ metadata: { encoding: 'json/plain' }, data: 'x'.repeat(20_000) }]);
     expect(task.history).toBeUndefined();
     expect(engine.workflowTaskFromJob(task, 'tester')).toBeUndefined();
+  });
+  it('adds the job sent along again when the script went out again after it (the library was lost)', async () => {
+    await started(); // the engine sees the namespace's clock
+    const ref = { workflowId: 'resent', runId: randomUUID() };
+    const spec = jobSpec(engine.keys, { kind: 'workflow', ...ref, token: '1', queue: 'q' });
+    const queue = engine.dispatcher.queue(spec.prefix, spec.queueName);
+    // The first copy reaches the queue before the script, and a worker drops it (no run yet).
+    const sent = jest.spyOn(engine.dispatcher, 'dispatchFirstTask').mockImplementationOnce(async () => undefined);
+    await connection.client.call('FUNCTION', 'DELETE', scriptLibrary().name);
+    await engine.startWorkflow({
+      ...ref,
+      workflowType: 'First',
+      taskQueue: 'q',
+      attributes: { workflowType: 'First', workflowId: ref.workflowId, taskQueue: 'q', input: [] },
+      workflowTaskTimeout: 10_000,
+      runTimeout: 0,
+      sendFirstTaskAlong: true,
+    });
+    expect(sent).toHaveBeenCalledTimes(2);
+    const job = await queue.getJob(spec.jobId);
+    expect((job!.data as WorkflowTaskJobData).history).toEqual(await connection.client.xrange(engine.keys.run(ref.workflowId, ref.runId).history, '-', '+'));
   });
 });
 
