@@ -87,6 +87,20 @@ export class Dispatcher {
   }
 
   /**
+   * Removes a first task's job sent along with a start that did not take it (the start was refused
+   * or its proposed time was), so that no worker runs it. A worker that fetched it already keeps
+   * it; that task's take is refused.
+   */
+  async withdrawFirstTask(run: { runId: string; workflowId: string; taskQueue: string }): Promise<void> {
+    const spec = jobSpec(this.keys, { kind: 'workflow', runId: run.runId, workflowId: run.workflowId, token: '1', queue: run.taskQueue });
+    try {
+      await this.queue(spec.prefix, spec.queueName).remove(spec.jobId);
+    } catch {
+      // Locked: a worker has it (see above).
+    }
+  }
+
+  /**
    * Recovers outbox tasks a sweep found overdue (`members`, of one shard): dispatches again a task
    * whose job is gone (its dispatcher died before adding it, or it was deleted), and one whose job
    * was fetched by a worker that then died before starting it (the job is active but its BullMQ

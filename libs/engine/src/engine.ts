@@ -137,10 +137,13 @@ export class Engine {
     // Behind the script on the same connection, so it runs after it: a stale job at worst.
     if (firstTask) await Promise.all([starting, this.dispatcher.dispatchFirstTask(request, firstTask.history)]);
     const reply = await starting;
-    // Sent again after loading the library, the script ran after the job, which a worker may have
-    // dropped meanwhile (no such run yet): add it again (nothing happens if it is still there).
-    if (firstTask && reply.extra[1] === FIRST_TASK_SENT_ALONG && this.scripts.resent !== resent) {
-      await this.dispatcher.dispatchFirstTask(request, firstTask.history);
+    if (firstTask && reply.extra[1] === FIRST_TASK_SENT_ALONG) {
+      // Sent again after loading the library, the script ran after the job, which a worker may
+      // have dropped meanwhile (no such run yet): add it again (nothing happens if it is there).
+      if (this.scripts.resent !== resent) await this.dispatcher.dispatchFirstTask(request, firstTask.history);
+    } else if (firstTask) {
+      // Refused by the id's policies, or the run was made at another time: no worker is to run it.
+      await this.dispatcher.withdrawFirstTask(request);
     }
     if (reply.code === ReplyCode.AlreadyStarted) {
       const [runId, status] = reply.extra as [string, string];

@@ -182,6 +182,30 @@ describe('first workflow task taken by its completion', () => {
     const job = await queue.getJob(spec.jobId);
     expect((job!.data as WorkflowTaskJobData).history).toEqual(await connection.client.xrange(engine.keys.run(ref.workflowId, ref.runId).history, '-', '+'));
   });
+  it('keeps the job sent along when its start arrives again (a connection sending it twice), and the run is made once', async () => {
+    await started();
+    const ref = { workflowId: 'twice', runId: randomUUID() };
+    const request = {
+      ...ref,
+      workflowType: 'First',
+      taskQueue: 'q',
+      attributes: { workflowType: 'First', workflowId: ref.workflowId, taskQueue: 'q', input: [] },
+      workflowTaskTimeout: 10_000,
+      runTimeout: 0,
+      sendFirstTaskAlong: true,
+    };
+    // The same bytes twice: the same proposed time.
+    const clock = (engine as unknown as { clock: { now(): number | undefined } }).clock;
+    const at = clock.now()!;
+    jest.spyOn(clock, 'now').mockReturnValue(at);
+    expect(await engine.startWorkflow(request)).toEqual({ started: true });
+    expect(await engine.startWorkflow(request)).toEqual({ started: true });
+    const spec = jobSpec(engine.keys, { kind: 'workflow', ...ref, token: '1', queue: 'q' });
+    const job = await engine.dispatcher.queue(spec.prefix, spec.queueName).getJob(spec.jobId);
+    const stored = await connection.client.xrange(engine.keys.run(ref.workflowId, ref.runId).history, '-', '+');
+    expect((job!.data as WorkflowTaskJobData).history).toEqual(stored);
+    expect(stored.map(([id, fields]) => [id, fields[3]])).toEqual([['1-0', String(at)], ['2-0', String(at)]]);
+  });
 });
 
 function taken(start: WorkflowTaskStart): { at: number; startedEventId: number } {

@@ -1,4 +1,4 @@
-import { Activity, EventType, WorkflowDefn, WorkflowRun, WorkflowSignal, workflow } from '@durabull/sdk';
+import { Activity, EventType, WorkflowAlreadyStartedError, WorkflowDefn, WorkflowRun, WorkflowSignal, workflow } from '@durabull/sdk';
 import type { HistoryEvent } from '@durabull/sdk';
 import { QueueNames, ReplyCode } from '@durabull/engine';
 import type { WorkflowTaskJobData } from '@durabull/engine';
@@ -165,7 +165,7 @@ describe("a client start's first task, sent along", () => {
     expect(eventTypes(history)).toHaveLength(11);
   });
 
-  it('leaves the job it sent stale when the proposed time is refused: the first task is token 2, dispatched as usual (nothing sent along on a cluster)', async () => {
+  it('withdraws the job it sent when the proposed time is refused: the first task is token 2, dispatched as usual (nothing sent along on a cluster)', async () => {
     const { engine } = env.client;
     await env.client.startWorkflow(OneStep, 'warm', { id: 'warm', taskQueue: 'q' });
     // A clock estimate 5 s behind: outside the second the script accepts.
@@ -180,7 +180,8 @@ describe("a client start's first task, sent along", () => {
       expect(data!.history).toEqual(stored);
       expect(await queue.getJob(`w.${handle.runId}.2`)).toBeUndefined();
     } else {
-      expect(data!.history).not.toEqual(stored);
+      // The job sent along is withdrawn; token 2 goes out with the written events.
+      expect(data).toBeUndefined();
       expect((await queue.getJob(`w.${handle.runId}.2`))?.data).toMatchObject({ token: '2', history: stored });
     }
     jest.restoreAllMocks();
@@ -196,6 +197,17 @@ describe("a client start's first task, sent along", () => {
     ]);
     expect(eventTypes(history)).toHaveLength(11);
     expect(Date.parse(history[0]!.eventTime)).toBe(Number(stored[0]![1][3]));
+  });
+  it('withdraws the job it sent with a start the id policy refused: no worker runs a phantom first task', async () => {
+    const { engine } = env.client;
+    const first = await env.client.startWorkflow(FirstLook, { id: 'taken-id', taskQueue: 'q' });
+    const sent = jest.spyOn(engine.dispatcher, 'dispatchFirstTask');
+    await expect(env.client.startWorkflow(FirstLook, { id: 'taken-id', taskQueue: 'q' })).rejects.toThrow(WorkflowAlreadyStartedError);
+    expect(sent).toHaveBeenCalledTimes(onCluster ? 0 : 1);
+    const queue = engine.dispatcher.queue(engine.keys.taskQueuePrefix('q'), QueueNames.workflow);
+    for (const [run] of sent.mock.calls) expect(await queue.getJob(`w.${run.runId}.1`)).toBeUndefined();
+    const worker = env.newWorker({ taskQueue: 'q', workflows: [FirstLook] });
+    expect(await worker.runUntil(first.result())).toEqual([]);
   });
 });
 

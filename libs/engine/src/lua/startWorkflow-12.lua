@@ -65,8 +65,12 @@ local startSignal = ARGV[11] or ''
 local workflowId, workflowType, taskQueue, attrs = ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local taskTimeout, runTimeout = tonumber(ARGV[7]), tonumber(ARGV[8])
 
--- This very run exists already: a start delivered again (a child's start, after a crash).
-if get('status') then return reply(1) end
+-- This very run exists already: a start delivered again (a child's start, after a crash; a
+-- client's, sent again by its connection, whose job sent along is the run's when it made the run).
+if get('status') then
+  if proposed and getn('start') == proposed then return reply(1, '', 'sent-along') end
+  return reply(1)
+end
 local action, current, status = resolve_workflow_id(ARGV[12] or '', ARGV[13] or '', ARGV[14] or '', ARGV[15] or '')
 if action == 'started' then return reply(1) end
 if action == 'refused' then return reply(E_ALREADY_STARTED, current, status) end
