@@ -24,20 +24,29 @@ describe('first workflow task taken by its completion', () => {
     await connection.close();
   });
 
+  /** The start of run `ref` of workflow type First on task queue q. */
+  const startRequest = (ref: { workflowId: string; runId: string }, input: unknown[] = []) => ({
+    ...ref,
+    workflowType: 'First',
+    taskQueue: 'q',
+    attributes: { workflowType: 'First', workflowId: ref.workflowId, taskQueue: 'q', input },
+    workflowTaskTimeout: 10_000,
+    runTimeout: 0,
+  });
+
+  /** The job of run `ref`'s first task (token 1), and the run's stored history entries. */
+  async function firstTaskJob(ref: { workflowId: string; runId: string }) {
+    const spec = jobSpec(engine.keys, { kind: 'workflow', ...ref, token: '1', queue: 'q' });
+    const job = await engine.dispatcher.queue(spec.prefix, spec.queueName).getJob(spec.jobId);
+    const stored = await connection.client.xrange(engine.keys.run(ref.workflowId, ref.runId).history, '-', '+');
+    return { task: job?.data as WorkflowTaskJobData | undefined, stored };
+  }
+
   /** Starts a run (with `input`) and returns it with its first task's job data. */
   async function started(input: unknown[] = []) {
     const ref = { workflowId: `first-${randomBytes(3).toString('hex')}`, runId: randomUUID() };
-    await engine.startWorkflow({
-      ...ref,
-      workflowType: 'First',
-      taskQueue: 'q',
-      attributes: { workflowType: 'First', workflowId: ref.workflowId, taskQueue: 'q', input },
-      workflowTaskTimeout: 10_000,
-      runTimeout: 0,
-    });
-    const spec = jobSpec(engine.keys, { kind: 'workflow', ...ref, token: '1', queue: 'q' });
-    const job = await engine.dispatcher.queue(spec.prefix, spec.queueName).getJob(spec.jobId);
-    return { ref, task: job!.data as WorkflowTaskJobData };
+    await engine.startWorkflow(startRequest(ref, input));
+    return { ref, task: (await firstTaskJob(ref)).task! };
   }
 
   const completion: CommandRecord = { eventType: EventType.WorkflowExecutionCompleted, attributes: { result: [] }, meta: {} };
@@ -161,49 +170,31 @@ describe('first workflow task taken by its completion', () => {
     expect(task.history).toBeUndefined();
     expect(engine.workflowTaskFromJob(task, 'tester')).toBeUndefined();
   });
+
   it('adds the job sent along again when the script went out again after it (the library was lost)', async () => {
     await started(); // the engine sees the namespace's clock
     const ref = { workflowId: 'resent', runId: randomUUID() };
-    const spec = jobSpec(engine.keys, { kind: 'workflow', ...ref, token: '1', queue: 'q' });
-    const queue = engine.dispatcher.queue(spec.prefix, spec.queueName);
     // The first copy reaches the queue before the script, and a worker drops it (no run yet).
     const sent = jest.spyOn(engine.dispatcher, 'dispatchFirstTask').mockImplementationOnce(async () => undefined);
     await connection.client.call('FUNCTION', 'DELETE', scriptLibrary().name);
-    await engine.startWorkflow({
-      ...ref,
-      workflowType: 'First',
-      taskQueue: 'q',
-      attributes: { workflowType: 'First', workflowId: ref.workflowId, taskQueue: 'q', input: [] },
-      workflowTaskTimeout: 10_000,
-      runTimeout: 0,
-      sendFirstTaskAlong: true,
-    });
+    await engine.startWorkflow({ ...startRequest(ref), sendFirstTaskAlong: true });
     expect(sent).toHaveBeenCalledTimes(2);
-    const job = await queue.getJob(spec.jobId);
-    expect((job!.data as WorkflowTaskJobData).history).toEqual(await connection.client.xrange(engine.keys.run(ref.workflowId, ref.runId).history, '-', '+'));
+    const { task, stored } = await firstTaskJob(ref);
+    expect(task!.history).toEqual(stored);
   });
+
   it('keeps the job sent along when its start arrives again (a connection sending it twice), and the run is made once', async () => {
     await started();
     const ref = { workflowId: 'twice', runId: randomUUID() };
-    const request = {
-      ...ref,
-      workflowType: 'First',
-      taskQueue: 'q',
-      attributes: { workflowType: 'First', workflowId: ref.workflowId, taskQueue: 'q', input: [] },
-      workflowTaskTimeout: 10_000,
-      runTimeout: 0,
-      sendFirstTaskAlong: true,
-    };
+    const request = { ...startRequest(ref), sendFirstTaskAlong: true };
     // The same bytes twice: the same proposed time.
     const clock = (engine as unknown as { clock: { now(): number | undefined } }).clock;
     const at = clock.now()!;
     jest.spyOn(clock, 'now').mockReturnValue(at);
     expect(await engine.startWorkflow(request)).toEqual({ started: true });
     expect(await engine.startWorkflow(request)).toEqual({ started: true });
-    const spec = jobSpec(engine.keys, { kind: 'workflow', ...ref, token: '1', queue: 'q' });
-    const job = await engine.dispatcher.queue(spec.prefix, spec.queueName).getJob(spec.jobId);
-    const stored = await connection.client.xrange(engine.keys.run(ref.workflowId, ref.runId).history, '-', '+');
-    expect((job!.data as WorkflowTaskJobData).history).toEqual(stored);
+    const { task, stored } = await firstTaskJob(ref);
+    expect(task!.history).toEqual(stored);
     expect(stored.map(([id, fields]) => [id, fields[3]])).toEqual([['1-0', String(at)], ['2-0', String(at)]]);
   });
 });
