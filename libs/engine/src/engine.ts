@@ -165,15 +165,15 @@ export class Engine {
    * stored as startWorkflow writes them) of a start whose first task goes out with it: one round
    * trip, and with `appendfsync always` one fsync, less before a worker has the task. The script
    * takes the time when it lies within the last second; otherwise it gives the first task token 2,
-   * and this job, token 1, is stale (a worker drops it). Undefined where the events cannot be
+   * and this job, token 1, is withdrawn (startWorkflow). Undefined where the events cannot be
    * predicted (signal-with-start, a start delay, cron, large input) or the job could reach its
    * queue before the script ran (a cluster: other nodes; replica acknowledgements: a WAIT between;
    * EVALSHA scripts, which ioredis sends again by itself when Redis lacks them).
    */
   private firstTaskSentAlong(request: StartWorkflowRequest, attributes: string): { proposedAt: number; history: StreamEntry[] } | undefined {
     const proposedAt = this.clock.now();
-    if (!request.sendFirstTaskAlong || proposedAt === undefined || this.redis instanceof Cluster || this.durability) return undefined;
-    if (this.scripts.evalMode) return undefined;
+    if (!request.sendFirstTaskAlong || proposedAt === undefined) return undefined;
+    if (this.redis instanceof Cluster || this.durability || this.scripts.evalMode) return undefined;
     if (request.startSignal || request.startDelay || request.cron || attributes.length > FIRST_TASK_HISTORY_MAX) return undefined;
     // The script stores the timeout as an integer ('%d').
     if (!Number.isInteger(request.workflowTaskTimeout)) return undefined;
