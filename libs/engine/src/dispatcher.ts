@@ -24,9 +24,6 @@ export const WAITING_RECHECK_MS = 3_000;
 /** How long after a held job's lock would expire a sweep looks at it again (Redis expiry is not exact). */
 const LOCK_EXPIRY_MARGIN_MS = 50;
 
-/** The run whose first workflow task (token 1, on its task queue) goes with its start. */
-type FirstTaskOf = { runId: string; workflowId: string; taskQueue: string };
-
 /**
  * Turns committed outbox descriptors into BullMQ jobs. Adds are idempotent (deterministic job
  * ids), so a descriptor dispatched twice, by its committer and by a sweep, yields one job.
@@ -77,34 +74,6 @@ export class Dispatcher {
             ),
       ),
     );
-  }
-
-  /**
-   * Adds a run's first workflow task (token 1, on its task queue) with the history it is to run
-   * on, ahead of the start's own reply (Engine.startWorkflow: the job is sent along).
-   */
-  async dispatchFirstTask(run: FirstTaskOf, history: StreamEntry[]): Promise<void> {
-    const spec = this.firstTaskSpec(run);
-    (spec.data as WorkflowTaskJobData).history = history;
-    await this.queue(spec.prefix, spec.queueName).add(spec.jobName, spec.data, { jobId: spec.jobId });
-  }
-
-  /**
-   * Removes a first task's job sent along with a start that did not take it (the start was refused
-   * or its proposed time was), so that no worker runs it. A worker that fetched it already keeps
-   * it; that task's take is refused.
-   */
-  async withdrawFirstTask(run: FirstTaskOf): Promise<void> {
-    const spec = this.firstTaskSpec(run);
-    try {
-      await this.queue(spec.prefix, spec.queueName).remove(spec.jobId);
-    } catch {
-      // Locked: a worker has it (see above).
-    }
-  }
-
-  private firstTaskSpec(run: FirstTaskOf): JobSpec {
-    return jobSpec(this.keys, { kind: 'workflow', runId: run.runId, workflowId: run.workflowId, token: '1', queue: run.taskQueue });
   }
 
   /**

@@ -12,12 +12,12 @@ import {
 import { CHILD_MESSAGES, childClosedEvent, childRunId } from './children';
 import { crashPoint } from './crash-points';
 import type { Durability, DurabilityOption } from './durability';
-import { Dispatcher } from './dispatcher';
+import { Dispatcher, TASK_JOB_OPTIONS } from './dispatcher';
 import { QueueNames, runKeyList } from './keys';
 import type { NamespaceKeys, RunKeys } from './keys';
 import { openNamespace } from './namespace';
 import type { NamespaceLimits, NamespaceOptions } from './namespace';
-import { decodeAttributes, encodeAttributes, encodeEventType } from './history-encoding';
+import { decodeAttributes } from './history-encoding';
 import { historyEventFromStreamEntry, parseActivityState, replyError, throwOnReply } from './replies';
 import type { StreamEntry } from './replies';
 import { RedisClock } from './redis-clock';
@@ -46,10 +46,8 @@ import type { MessageJobData, WorkflowTaskJobData } from './tasks';
 import { Visibility } from './visibility';
 import { Schedules } from './schedules';
 
-/** The history a run's first task's job carries at most (bytes of attributes): startWorkflow-12.lua's FIRST_TASK_HISTORY_MAX. */
-const FIRST_TASK_HISTORY_MAX = 16_384;
-/** startWorkflow's reply in place of the history when it took the proposed time: the job went with the start. */
-const FIRST_TASK_SENT_ALONG = 'sent-along';
+/** The options of every task job, as startWorkflow-12.lua stores them when it adds a first task's job. */
+const TASK_JOB_OPTIONS_JSON = JSON.stringify(TASK_JOB_OPTIONS);
 
 /**
  * The engine of one namespace: every state transition of a run is one fenced Lua script
@@ -108,14 +106,11 @@ export class Engine {
   ): Promise<{ started: true } | { started: false; runningRunId: string; signalled?: true }> {
     const shard = this.keys.shard(this.keys.shardOf(request.workflowId));
     const indexes = [shard.allRuns, shard.runsOfType(request.workflowType), shard.runsOfTaskQueue(request.taskQueue)];
-    const attributes = JSON.stringify(request.attributes);
-    const firstTask = this.firstTaskSentAlong(request, attributes);
-    const resent = this.scripts.resent;
-    const starting = this.transition('startWorkflow', request, [
+    const reply = await this.transition('startWorkflow', request, [
       request.workflowId,
       request.workflowType,
       request.taskQueue,
-      attributes,
+      JSON.stringify(request.attributes),
       request.workflowTaskTimeout,
       request.runTimeout,
       this.limits.historyEvents,
@@ -132,19 +127,9 @@ export class Engine {
       request.startDelay ?? 0,
       request.executionTimeout ?? 0,
       request.retryPolicy || request.cron ? JSON.stringify(request.chainTemplate ?? chainTemplate(request.attributes)) : '',
-      firstTask?.proposedAt ?? '',
+      // On a single Redis the script adds the first task's job itself (its queue is on the same server).
+      ...(this.redis instanceof Cluster ? [] : [this.firstTaskJobPrefix(request.taskQueue), TASK_JOB_OPTIONS_JSON]),
     ], indexes, true);
-    // Behind the script on the same connection, so it runs after it: a stale job at worst.
-    if (firstTask) await Promise.all([starting, this.dispatcher.dispatchFirstTask(request, firstTask.history)]);
-    const reply = await starting;
-    if (firstTask && reply.extra[1] === FIRST_TASK_SENT_ALONG) {
-      // Sent again after loading the library, the script ran after the job, which a worker may
-      // have dropped meanwhile (no such run yet): add it again (nothing happens if it is there).
-      if (this.scripts.resent !== resent) await this.dispatcher.dispatchFirstTask(request, firstTask.history);
-    } else if (firstTask) {
-      // Refused by the id's policies, or the run was made at another time: no worker is to run it.
-      await this.dispatcher.withdrawFirstTask(request);
-    }
     if (reply.code === ReplyCode.AlreadyStarted) {
       const [runId, status] = reply.extra as [string, string];
       throwOnReply(reply.code, {
@@ -160,35 +145,9 @@ export class Engine {
     return { started: true };
   }
 
-  /**
-   * The proposed time and predicted history (WorkflowExecutionStarted, WorkflowTaskScheduled,
-   * stored as startWorkflow writes them) of a start whose first task goes out with it: one round
-   * trip, and with `appendfsync always` one fsync, less before a worker has the task. The script
-   * takes the time when it lies within the last second; otherwise it gives the first task token 2,
-   * and this job, token 1, is withdrawn (startWorkflow). Undefined where the events cannot be
-   * predicted (signal-with-start, a start delay, cron, large input) or the job could reach its
-   * queue before the script ran (a cluster: other nodes; replica acknowledgements: a WAIT between;
-   * EVALSHA scripts, which ioredis sends again by itself when Redis lacks them).
-   */
-  private firstTaskSentAlong(request: StartWorkflowRequest, attributes: string): { proposedAt: number; history: StreamEntry[] } | undefined {
-    const proposedAt = this.clock.now();
-    if (!request.sendFirstTaskAlong || proposedAt === undefined) return undefined;
-    if (this.redis instanceof Cluster || this.durability || this.scripts.evalMode) return undefined;
-    if (request.startSignal || request.startDelay || request.cron || attributes.length > FIRST_TASK_HISTORY_MAX) return undefined;
-    // The script stores the timeout as an integer ('%d').
-    if (!Number.isInteger(request.workflowTaskTimeout)) return undefined;
-    // cjson (the script's jstr) escapes '/'; a queue name needing other escapes is left to the script.
-    if (!/^[\x20-\x7e]*$/.test(request.taskQueue)) return undefined;
-    const taskQueue = JSON.stringify(request.taskQueue).replace(/\//g, '\\/');
-    const at = String(proposedAt);
-    return {
-      proposedAt,
-      history: [
-        ['1-0', ['t', encodeEventType('WorkflowExecutionStarted'), 'ts', at, 'a', encodeAttributes(attributes)]],
-        ['2-0', ['t', encodeEventType('WorkflowTaskScheduled'), 'ts', at, 'a',
-          encodeAttributes(`{"taskQueue":${taskQueue},"startToCloseTimeout":${request.workflowTaskTimeout},"attempt":1}`)]],
-      ],
-    };
+  /** The key prefix of a task queue's workflow-task queue ('<prefix>:<queue>:'): startWorkflow adds the first task's job there. */
+  private firstTaskJobPrefix(taskQueue: string): string {
+    return this.dispatcher.queue(this.keys.taskQueuePrefix(taskQueue), QueueNames.workflow).toKey('');
   }
 
   /**
@@ -985,14 +944,10 @@ export class Engine {
     );
     this.clock.observe(reply.now);
     crashPoint(`afterCommit:${script}`);
-    let dispatch = reply.dispatch;
-    let history = firstTaskHistory ? (reply.extra[1] as StreamEntry[] | string | undefined) : undefined;
-    if (history === FIRST_TASK_SENT_ALONG) {
-      // Its job went with the start (firstTaskSentAlong).
-      dispatch = dispatch.filter((entry) => !entry.member.startsWith('wft|'));
-      history = undefined;
+    if (reply.dispatch.length > 0) {
+      const history = firstTaskHistory ? (reply.extra[1] as StreamEntry[] | undefined) : undefined;
+      await this.dispatcher.dispatch(keys.shard, reply.dispatch, reply.now, history);
     }
-    if (dispatch.length > 0) await this.dispatcher.dispatch(keys.shard, dispatch, reply.now, history as StreamEntry[] | undefined);
     if (reply.withdraw.length > 0) await this.dispatcher.withdraw(keys.shard, reply.withdraw);
     return reply;
   }

@@ -1,10 +1,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { EventType } from '@durabull/common';
+import { EventType, WorkflowAlreadyStartedError } from '@durabull/common';
 import { RedisConnection } from './connection';
 import { Engine } from './engine';
+import { TASK_JOB_OPTIONS } from './dispatcher';
+import { QueueNames } from './keys';
 import { jobSpec } from './tasks';
 import type { WorkflowTaskJobData } from './tasks';
-import { ReplyCode, scriptLibrary } from './scripts';
+import { ReplyCode } from './scripts';
 import type { CommandRecord, WorkflowTaskStart } from './types';
 
 /**
@@ -171,31 +173,49 @@ describe('first workflow task taken by its completion', () => {
     expect(engine.workflowTaskFromJob(task, 'tester')).toBeUndefined();
   });
 
-  it('adds the job sent along again when the script went out again after it (the library was lost)', async () => {
-    await started(); // the engine sees the namespace's clock
-    const ref = { workflowId: 'resent', runId: randomUUID() };
-    // The first copy reaches the queue before the script, and a worker drops it (no run yet).
-    const sent = jest.spyOn(engine.dispatcher, 'dispatchFirstTask').mockImplementationOnce(async () => undefined);
-    await connection.client.call('FUNCTION', 'DELETE', scriptLibrary().name);
-    await engine.startWorkflow({ ...startRequest(ref), sendFirstTaskAlong: true });
-    expect(sent).toHaveBeenCalledTimes(2);
-    const { task, stored } = await firstTaskJob(ref);
-    expect(task!.history).toEqual(stored);
+  it('is added by the start itself, stored as BullMQ stores a job that Queue.add adds', async () => {
+    const { ref, task } = await started(['stored']);
+    const spec = jobSpec(engine.keys, { kind: 'workflow', ...ref, token: '1', queue: 'q' });
+    const queue = engine.dispatcher.queue(spec.prefix, spec.queueName);
+    // The same job through BullMQ, in a queue of its own.
+    const twin = engine.dispatcher.queue(engine.keys.taskQueuePrefix('twin'), spec.queueName);
+    await twin.add(spec.jobName, task, { ...TASK_JOB_OPTIONS, jobId: spec.jobId });
+    const [ours, theirs] = await Promise.all([queue, twin].map((q) => connection.client.hgetall(q.toKey(spec.jobId))));
+    expect({ ...ours, timestamp: '', opts: JSON.parse(ours!.opts!) }).toEqual({ ...theirs, timestamp: '', opts: JSON.parse(theirs!.opts!) });
+    expect(JSON.parse(ours!.data!)).toEqual(task);
+    for (const q of [queue, twin]) {
+      expect(await connection.client.lrange(q.toKey('wait'), 0, -1)).toEqual([spec.jobId]);
+      expect(await connection.client.zrange(q.toKey('marker'), 0, -1, 'WITHSCORES')).toEqual(['0', '0']);
+      const events = await connection.client.xrange(q.toKey('events'), '-', '+');
+      expect(events.map(([, fields]) => fields.slice(0, 4))).toEqual([['event', 'added', 'jobId', spec.jobId], ['event', 'waiting', 'jobId', spec.jobId]]);
+      expect(await connection.client.hget(q.toKey('meta'), 'opts.maxLenEvents')).toBe('10000');
+    }
+    // Nothing left for the caller to dispatch: the descriptor stays for the sweep until the task is taken.
+    expect(await connection.client.zrange(engine.keys.shard(engine.keys.shardOf(ref.workflowId)).outbox, 0, -1)).toEqual([
+      `wft|${ref.runId}|1|q|${ref.workflowId}`,
+    ]);
   });
 
-  it('keeps the job sent along when its start arrives again (a connection sending it twice), and the run is made once', async () => {
-    await started();
-    const ref = { workflowId: 'twice', runId: randomUUID() };
-    const request = { ...startRequest(ref), sendFirstTaskAlong: true };
-    // The same bytes twice: the same proposed time.
-    const clock = (engine as unknown as { clock: { now(): number | undefined } }).clock;
-    const at = clock.now()!;
-    jest.spyOn(clock, 'now').mockReturnValue(at);
-    expect(await engine.startWorkflow(request)).toEqual({ started: true });
-    expect(await engine.startWorkflow(request)).toEqual({ started: true });
-    const { task, stored } = await firstTaskJob(ref);
-    expect(task!.history).toEqual(stored);
-    expect(stored.map(([id, fields]) => [id, fields[3]])).toEqual([['1-0', String(at)], ['2-0', String(at)]]);
+  it('leaves the job of a paused queue waiting without waking its workers, as BullMQ does', async () => {
+    const queue = engine.dispatcher.queue(engine.keys.taskQueuePrefix('q'), QueueNames.workflow);
+    await queue.pause();
+    const { ref } = await started();
+    expect(await connection.client.lrange(queue.toKey('wait'), 0, -1)).toEqual([`w.${ref.runId}.1`]);
+    expect(await connection.client.exists(queue.toKey('marker'))).toBe(0);
+    await queue.resume();
+    expect(await queue.getWaitingCount()).toBe(1);
+  });
+
+  it('adds no job for a start that made no run (refused by the id policy, or sent again)', async () => {
+    const { ref } = await started();
+    const dispatched = jest.spyOn(engine.dispatcher, 'dispatch');
+    await expect(engine.startWorkflow(startRequest({ workflowId: ref.workflowId, runId: randomUUID() }))).rejects.toThrow(
+      WorkflowAlreadyStartedError,
+    );
+    expect(await engine.startWorkflow(startRequest(ref))).toEqual({ started: true });
+    const queue = engine.dispatcher.queue(engine.keys.taskQueuePrefix('q'), QueueNames.workflow);
+    expect(await connection.client.lrange(queue.toKey('wait'), 0, -1)).toEqual([`w.${ref.runId}.1`]);
+    expect(dispatched).not.toHaveBeenCalled();
   });
 });
 

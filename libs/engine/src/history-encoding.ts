@@ -183,22 +183,3 @@ export function decodeAttributes(stored: string): string {
   }
   return from === 0 ? stored : decoded + stored.slice(from);
 }
-
-const CODE_OF_NAME = new Map(ATTRIBUTE_CODES.filter(([, name]) => name !== JSON_PAYLOAD_PREFIX).map(([code, name]) => [name, code]));
-const PAYLOAD_PREFIX_CODE = ATTRIBUTE_CODES.find(([, name]) => name === JSON_PAYLOAD_PREFIX)![0];
-
-/** An event type as history.lua's append stores it: its code, or its name when it has none. */
-export function encodeEventType(name: string): string {
-  const index = EVENT_TYPE_CODES.indexOf(name);
-  return index < 0 ? name : String(index + 1);
-}
-
-/**
- * Attributes (JSON text) as history.lua's encode_attrs stores them, byte for byte: for a client
- * that sends events it predicts (a run's first task, Engine.startWorkflow) in the form a stream
- * entry has.
- */
-export function encodeAttributes(json: string): string {
-  // As encode_attrs: the payload prefix first, then every `"<letters>":` that has a code.
-  return json.split(JSON_PAYLOAD_PREFIX).join(PAYLOAD_PREFIX_CODE).replace(/"([A-Za-z]+)":/g, (text, name: string) => CODE_OF_NAME.get(name) ?? text);
-}

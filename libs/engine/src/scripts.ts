@@ -139,11 +139,6 @@ export class ScriptRunner {
   private evalDefined = false;
   /** Whether the scripts run as EVALSHA: by request, or because Redis has no Redis Functions. */
   private useEval: boolean;
-  /**
-   * How many calls were sent again because Redis lacked the library (first use, a restart, a
-   * flush): a command sent right behind a call ran after it only if this did not move meanwhile.
-   */
-  resent = 0;
 
   constructor(
     private readonly redis: Redis | Cluster,
@@ -163,7 +158,6 @@ export class ScriptRunner {
         } catch (error) {
           if (!isFunctionNotFound(error) || loads === MAX_LOADS_PER_CALL) this.fallBackOrThrow(error);
         }
-        this.resent++;
         if (!this.useEval) await this.load().catch((error: unknown) => this.fallBackOrThrow(error));
       }
     }
@@ -235,11 +229,6 @@ export class ScriptRunner {
       if (waitError) throw waitError;
       return { reply, acknowledged: Number(acknowledged) };
     }
-  }
-
-  /** Whether the scripts run as EVALSHA scripts (ioredis sends one again by itself when Redis lacks it). */
-  get evalMode(): boolean {
-    return this.useEval;
   }
 
   /** Switches to EVALSHA when `error` says Redis has no Redis Functions (and no mode was fixed); else throws it. */

@@ -51,12 +51,6 @@ export interface StartWorkflowRequest extends RunRef {
    * fields (see {@link chainTemplate}), from which the engine builds a retry's or cron run's.
    */
   chainTemplate?: Record<string, unknown>;
-  /**
-   * Send the run's first task along with the start, on events predicted at a proposed time,
-   * rather than after it (Engine.startWorkflow): only for a start sent once with a fresh run id
-   * (a client's), since a start sent again with another proposal would predict other times.
-   */
-  sendFirstTaskAlong?: boolean;
 }
 
 /** WorkflowExecutionStarted's fields a run of a chain sets itself (run-start.lua). */

@@ -1,7 +1,6 @@
 import { Activity, EventType, WorkflowAlreadyStartedError, WorkflowDefn, WorkflowRun, WorkflowSignal, workflow } from '@durabull/sdk';
 import type { HistoryEvent } from '@durabull/sdk';
 import { QueueNames, ReplyCode } from '@durabull/engine';
-import type { WorkflowTaskJobData } from '@durabull/engine';
 import { TestEnvironment } from '@durabull/testing';
 import { Cluster } from 'ioredis';
 
@@ -120,12 +119,11 @@ describe("a run's first workflow task", () => {
 });
 
 /**
- * A client's start sends the run's first task along, on the two events it predicts the start
- * writes at a time it proposes: the job is in the queue as the start's reply arrives. Not on a
- * Redis Cluster, where the job's queue is on another node than the run (nothing orders them):
- * there the job is dispatched after the start's reply, as before.
+ * A run's first task's job: on a single Redis the start's script adds it itself, with the events
+ * it wrote; on a Redis Cluster, where the queue is on another node than the run, the client
+ * dispatches it after the start's reply.
  */
-describe("a client start's first task, sent along", () => {
+describe("a run's first task's job", () => {
   let env: TestEnvironment;
   let onCluster: boolean;
   beforeEach(async () => {
@@ -134,78 +132,31 @@ describe("a client start's first task, sent along", () => {
   });
   afterEach(() => env.teardown());
 
-  /** The run's first task's job in the task queue `q`, and the run's stored history entries. */
-  async function queuedFirstTask(runId: string, workflowId: string) {
+  it('carries exactly the events the start wrote, and the worker takes the task with its completion', async () => {
     const { engine } = env.client;
-    const job = await engine.dispatcher.queue(engine.keys.taskQueuePrefix('q'), QueueNames.workflow).getJob(`w.${runId}.1`);
-    const stored = await engine.redis.xrange(engine.keys.run(workflowId, runId).history, '-', '+');
-    return { data: job?.data as WorkflowTaskJobData | undefined, stored };
-  }
-
-  it('carries exactly the events the start wrote, at the proposed time, and is added once (after the reply on a cluster)', async () => {
-    const { engine } = env.client;
-    // A first start lets the client see the namespace's clock.
-    await env.client.startWorkflow(OneStep, 'warm', { id: 'warm', taskQueue: 'q' });
-    const sentAlong = jest.spyOn(engine.dispatcher, 'dispatchFirstTask');
     const dispatched = jest.spyOn(engine.dispatcher, 'dispatch');
-    const handle = await env.client.startWorkflow(OneStep, { args: ['a/b "c"'], id: 'along', taskQueue: 'q', memo: { note: 'x' } });
-    expect(sentAlong).toHaveBeenCalledTimes(onCluster ? 0 : 1);
+    const handle = await env.client.startWorkflow(OneStep, { args: ['a/b "c" é'], id: 'first', taskQueue: 'q', memo: { note: 'x' } });
     expect(dispatched).toHaveBeenCalledTimes(onCluster ? 1 : 0);
-    const { data, stored } = await queuedFirstTask(handle.runId, 'along');
-    expect(data).toMatchObject({ runId: handle.runId, workflowId: 'along', token: '1', queue: 'q' });
-    expect(data!.history).toEqual(stored);
+    const job = await engine.dispatcher.queue(engine.keys.taskQueuePrefix('q'), QueueNames.workflow).getJob(`w.${handle.runId}.1`);
+    const stored = await engine.redis.xrange(engine.keys.run('first', handle.runId).history, '-', '+');
+    expect(job!.data).toEqual({ runId: handle.runId, workflowId: 'first', token: '1', queue: 'q', history: stored });
     expect(stored).toHaveLength(2);
 
     const starts = jest.spyOn(engine, 'startWorkflowTask');
     const worker = env.newWorker({ taskQueue: 'q', workflows: [OneStep], activities: [new Echo()] });
-    expect(await worker.runUntil(handle.result())).toBe('a/b "c"');
+    expect(await worker.runUntil(handle.result())).toBe('a/b "c" é');
     expect(starts).not.toHaveBeenCalledWith(expect.objectContaining({ runId: handle.runId }), expect.anything(), expect.anything());
     const history = await handle.fetchHistory();
     expect(history[2]!.eventType).toBe(EventType.WorkflowTaskStarted);
     expect(eventTypes(history)).toHaveLength(11);
   });
 
-  it('withdraws the job it sent when the proposed time is refused: the first task is token 2, dispatched as usual (nothing sent along on a cluster)', async () => {
-    const { engine } = env.client;
-    await env.client.startWorkflow(OneStep, 'warm', { id: 'warm', taskQueue: 'q' });
-    // A clock estimate 5 s behind: outside the second the script accepts.
-    const clock = (engine as unknown as { clock: { now(): number | undefined } }).clock;
-    const estimate = clock.now.bind(clock);
-    jest.spyOn(clock, 'now').mockImplementation(() => estimate()! - 5_000);
-    const handle = await env.client.startWorkflow(OneStep, 'late', { id: 'late', taskQueue: 'q' });
-    const { data, stored } = await queuedFirstTask(handle.runId, 'late');
-    const queue = engine.dispatcher.queue(engine.keys.taskQueuePrefix('q'), QueueNames.workflow);
-    if (onCluster) {
-      // Nothing proposed: token 1, dispatched after the reply.
-      expect(data!.history).toEqual(stored);
-      expect(await queue.getJob(`w.${handle.runId}.2`)).toBeUndefined();
-    } else {
-      // The job sent along is withdrawn; token 2 goes out with the written events.
-      expect(data).toBeUndefined();
-      expect((await queue.getJob(`w.${handle.runId}.2`))?.data).toMatchObject({ token: '2', history: stored });
-    }
-    jest.restoreAllMocks();
-
-    const worker = env.newWorker({ taskQueue: 'q', workflows: [OneStep], activities: [new Echo()] });
-    expect(await worker.runUntil(handle.result())).toBe('late');
-    const history = await handle.fetchHistory();
-    expect(eventTypes(history).slice(0, 4)).toEqual([
-      EventType.WorkflowExecutionStarted,
-      EventType.WorkflowTaskScheduled,
-      EventType.WorkflowTaskStarted,
-      EventType.WorkflowTaskCompleted,
-    ]);
-    expect(eventTypes(history)).toHaveLength(11);
-    expect(Date.parse(history[0]!.eventTime)).toBe(Number(stored[0]![1][3]));
-  });
-  it('withdraws the job it sent with a start the id policy refused: no worker runs a phantom first task', async () => {
+  it('is not added for a start the id policy refused: no worker runs a phantom first task', async () => {
     const { engine } = env.client;
     const first = await env.client.startWorkflow(FirstLook, { id: 'taken-id', taskQueue: 'q' });
-    const sent = jest.spyOn(engine.dispatcher, 'dispatchFirstTask');
     await expect(env.client.startWorkflow(FirstLook, { id: 'taken-id', taskQueue: 'q' })).rejects.toThrow(WorkflowAlreadyStartedError);
-    expect(sent).toHaveBeenCalledTimes(onCluster ? 0 : 1);
     const queue = engine.dispatcher.queue(engine.keys.taskQueuePrefix('q'), QueueNames.workflow);
-    for (const [run] of sent.mock.calls) expect(await queue.getJob(`w.${run.runId}.1`)).toBeUndefined();
+    expect((await queue.getWaiting()).map((job) => job.id)).toEqual([`w.${first.runId}.1`]);
     const worker = env.newWorker({ taskQueue: 'q', workflows: [FirstLook] });
     expect(await worker.runUntil(first.result())).toEqual([]);
   });

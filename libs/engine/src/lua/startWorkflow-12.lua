@@ -26,10 +26,9 @@
   ARGV[21]    execution timeout (ms, 0 = none): every run of the chain ends by then
   ARGV[22]    the chain's template (WorkflowExecutionStarted attributes without the chain fields:
               see run-start.lua), given with a retry policy or a cron schedule
-  ARGV[23]    the time the starter proposes for this call (ms), or '': it sent the run's first
-              task's job (token 1) along, on events it predicted at that time (Engine.startWorkflow).
-              Taken as the call's time when it lies within the last PROPOSAL_WINDOW_MS; otherwise
-              the first task gets token 2, so that job is stale, and is dispatched as usual.
+  ARGV[23]    the key prefix of the task queue's workflow-task BullMQ queue ('<prefix>:<queue>:'),
+              given on a single Redis only (the queue's keys are on this server), or ''
+  ARGV[24]    with ARGV[23]: the options of Durabull's task jobs (JSON object, TASK_JOB_OPTIONS)
   A cron run's first workflow task waits for the schedule's first time. Signal-with-start to a run
   still in its start delay ends the delay (Temporal's SignalWithStart skips it).
 
@@ -41,9 +40,9 @@
 
   Returns reply(1, '', history) for a new run whose first workflow task is scheduled now, history
   being its events so far (XRANGE entries, for the task's job: completeWorkflowTask) when they
-  are small, or 'sent-along' when the proposed time was taken (the job went with the start);
-  reply(1) otherwise, or E_ALREADY_STARTED with the running run's id. With a start signal, a
-  running run of the workflow id is signalled instead (conflict policy USE_EXISTING, as
+  are small; with ARGV[23] the script adds that job itself (includes/task-job.lua) and returns
+  reply(1). Otherwise reply(1), or E_ALREADY_STARTED with the running run's id. With a start
+  signal, a running run of the workflow id is signalled instead (conflict policy USE_EXISTING, as
   Temporal's signal-with-start): reply(1, <its run id>); a new run's history begins
   WorkflowExecutionStarted, WorkflowExecutionSignaled, WorkflowTaskScheduled.
 ]]
@@ -51,26 +50,19 @@
 --- @include "signals"
 --- @include "id-policy"
 --- @include "run-start"
+--- @include "task-job"
 begin_run(KEYS, ARGV)
 -- The history a first task's job carries at most (bytes of attributes): a large input stays out
 -- of the job, whose task is then started by startWorkflowTask.
 local FIRST_TASK_HISTORY_MAX = 16384
--- How far back a proposed time may lie (the starter's estimate of this clock lags it by a round trip).
-local PROPOSAL_WINDOW_MS = 1000
-local proposed = tonumber(ARGV[23] or '')
-local proposalTaken = proposed ~= nil and proposed <= NOW and proposed >= NOW - PROPOSAL_WINDOW_MS
-if proposalTaken then NOW = proposed end
 local startSignal = ARGV[11] or ''
+local jobPrefix = ARGV[23] or ''
 
 local workflowId, workflowType, taskQueue, attrs = ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local taskTimeout, runTimeout = tonumber(ARGV[7]), tonumber(ARGV[8])
 
--- This very run exists already: a start delivered again (a child's start, after a crash; a
--- client's, sent again by its connection, whose job sent along is the run's when it made the run).
-if get('status') then
-  if proposed and getn('start') == proposed then return reply(1, '', 'sent-along') end
-  return reply(1)
-end
+-- This very run exists already (a start delivered again: a child's, after a crash).
+if get('status') then return reply(1) end
 local action, current, status = resolve_workflow_id(ARGV[12] or '', ARGV[13] or '', ARGV[14] or '', ARGV[15] or '')
 if action == 'started' then return reply(1) end
 if action == 'refused' then return reply(E_ALREADY_STARTED, current, status) end
@@ -87,12 +79,16 @@ local retryPolicy, cron, crn, executionTimeout = ARGV[17] or '', ARGV[18] or '',
 local backoff = tonumber(ARGV[20] or '0') or 0
 if crn ~= '' then backoff = RUNS.cron_next(cjson.decode(crn), NOW) - NOW end
 RUNS.create_run({ wid = workflowId, type = workflowType, tq = taskQueue, attrs = attrs, wfto = taskTimeout, rto = runTimeout,
-  firstToken = (proposed and not proposalTaken) and 2 or 1,
   mxe = tonumber(ARGV[9]), mxb = tonumber(ARGV[10]), signal = startSignal, backoff = backoff, delayKind = crn ~= '' and 'c' or 'd',
   chain = { frst = RUN_ID, exp = executionTimeout > 0 and jint(NOW + executionTimeout) or nil, rto = jint(runTimeout),
     wrp = retryPolicy, cron = cron, crn = crn, ctpl = ARGV[22] or '', par = ARGV[16] or '' } })
-if proposalTaken and get('wft') == 'scheduled' then return reply(1, '', 'sent-along') end
-if get('wft') == 'scheduled' and getn('hsz') <= FIRST_TASK_HISTORY_MAX then
-  return reply(1, '', redis.call('XRANGE', K_HIST, '-', '+'))
-end
+if get('wft') ~= 'scheduled' then return reply(1) end
+local history = getn('hsz') <= FIRST_TASK_HISTORY_MAX and redis.call('XRANGE', K_HIST, '-', '+') or nil
+if jobPrefix == '' then return history and reply(1, '', history) or reply(1) end
+-- The job as Dispatcher.dispatch builds it (tasks.ts jobSpec, WorkflowTaskJobData).
+local tok = get('wtok')
+add_task_job(jobPrefix, 'w.' .. RUN_ID .. '.' .. tok, 'workflow-task',
+  jobj('runId', jstr(RUN_ID), 'workflowId', jstr(workflowId), 'token', jstr(tostring(tok)), 'queue', jstr(taskQueue),
+    'history', history and cjson.encode(history)), ARGV[24])
+outbox_queued(wft_member(tok, taskQueue))
 return reply(1)

@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { CodecChain, DEFAULT_FAILURE_CONVERTER, DEFAULT_PAYLOAD_CONVERTER, FailureConverter, WorkflowIdConflictPolicy } from '@durabull/common';
 import type { PayloadConverter } from '@durabull/common';
@@ -32,6 +32,7 @@ import type {
   WorkflowListFilter,
 } from './options';
 import type { WorkflowArgs, WorkflowClass, WorkflowResult } from '../definitions/workflow';
+import { newRandomnessSeed } from '../randomness-seed';
 
 /**
  * Starts workflows and reaches running and closed ones. Create it with {@link Client.connect};
@@ -130,7 +131,7 @@ export class Client {
     } = resolveStart(rest);
 
     /** Starts the run; resolves to its id, or to the running run's under USE_EXISTING. */
-    const startRun = async (input: WorkflowStartInput, runId: string, sendFirstTaskAlong: boolean): Promise<string> => {
+    const startRun = async (input: WorkflowStartInput, runId: string): Promise<string> => {
       const payloads = this.payloads.toPayloads([...input.args]);
       // No await without codecs.
       const encoded = this.codecs.empty ? payloads : await this.codecs.encode(payloads);
@@ -163,7 +164,7 @@ export class Client {
           attempt: 1,
           identity: this.identity,
           firstExecutionRunId: runId,
-          randomnessSeed: randomBytes(8).toString('hex'),
+          randomnessSeed: newRandomnessSeed(),
           header: headerAttribute(input.headers),
           ...(memoAttribute ? { memo: memoAttribute } : {}),
           ...(retryPolicy ? { retryPolicy } : {}),
@@ -178,7 +179,6 @@ export class Client {
         terminateDetails,
         identity: this.identity,
         startSignal: signal,
-        sendFirstTaskAlong,
       }));
       return result.started ? runId : result.runningRunId;
     };
@@ -186,17 +186,10 @@ export class Client {
       workflowId,
       /** Starts the workflow as run `runId`, through the client interceptors. */
       start: async (runId: string): Promise<WorkflowHandle<unknown>> => {
-        let sent = false;
         const start = composeInterceptors<WorkflowStartInput, Promise<string>>(
           this.interceptors,
           (interceptor: ClientInterceptor) => interceptor.startWorkflow,
-          (input) => {
-            // The first task goes along only with the first start of this run id: one that an
-            // interceptor sends again would predict other times than the start that made the run.
-            const first = !sent;
-            sent = true;
-            return startRun(input, runId, first);
-          },
+          (input) => startRun(input, runId),
         );
         const startedRunId = await start({ workflowType, workflowId, taskQueue, args, headers: {} });
         return new WorkflowHandle(this, workflowId, startedRunId, resultType);

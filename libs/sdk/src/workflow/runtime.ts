@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import {
   ActivityCancellationType,
   ChildWorkflowCancellationType,
@@ -43,6 +43,7 @@ import type { QueryOutcome } from './queries';
 import type { WorkflowInfo } from './types';
 import { ContinueAsNewError } from './continue-as-new';
 import type { ContinueAsNewRequest } from './continue-as-new';
+import { newRandomnessSeed } from '../randomness-seed';
 
 export type { WorkflowInfo } from './types';
 
@@ -523,7 +524,7 @@ export class WorkflowRuntime {
       workflowTaskTimeout,
       attempt: 1,
       firstExecutionRunId: this.info.firstExecutionRunId,
-      randomnessSeed: randomBytes(8).toString('hex'),
+      randomnessSeed: newRandomnessSeed(),
       originalExecutionRunId: newRunId,
       continuedExecutionRunId: this.info.runId,
       initiator: ContinueAsNewInitiator.WORKFLOW,

@@ -19,5 +19,16 @@ local function outbox_add(member, due)
   DISPATCH[#DISPATCH + 1] = jint(due)
 end
 local function outbox_remove(member) redis.call('ZREM', K_OUTBOX, member) end
+-- A committed task whose job this script added itself (task-job.lua): the caller has nothing to
+-- dispatch for it; its descriptor stays for the sweep until the task is consumed.
+local function outbox_queued(member)
+  for i = 1, #DISPATCH, 2 do
+    if DISPATCH[i] == member then
+      table.remove(DISPATCH, i)
+      table.remove(DISPATCH, i)
+      return
+    end
+  end
+end
 local function wft_member(tok, queue) return 'wft|' .. RUN_ID .. '|' .. tok .. '|' .. queue .. '|' .. get('wid') end
 local function act_member(sid, act) return 'act|' .. RUN_ID .. '|' .. sid .. '|' .. act.att .. '|' .. act.tq .. '|' .. get('wid') end

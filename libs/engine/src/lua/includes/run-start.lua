@@ -108,12 +108,11 @@ end
 -- indexes, WorkflowExecutionStarted (attrs, JSON; firstWorkflowTaskBackoff is added here), the
 -- start signal's WorkflowExecutionSignaled (o.signal, or ''), its run timeout and its first
 -- workflow task (after o.backoff ms, o.delayKind 'd' or 'c'). o: wid, type, tq, attrs, wfto,
--- rto, mxe, mxb, att, firstToken (the first task's token, 1 unless given), and the chain fields
--- above (o.chain, by name; absent ones are unset).
+-- rto, mxe, mxb, att, and the chain fields above (o.chain, by name; absent ones are unset).
 function RUNS.create_run(o)
   local backoff = o.backoff or 0
   local fields = { status = 'RUNNING', wid = o.wid, type = o.type, tq = o.tq, start = NOW, last = 0,
-    wfto = o.wfto, wft = '', wtok = (o.firstToken or 1) - 1, sticky = '', stto = 0, creq = 0, hsz = 0, mxe = o.mxe, mxb = o.mxb }
+    wfto = o.wfto, wft = '', wtok = 0, sticky = '', stto = 0, creq = 0, hsz = 0, mxe = o.mxe, mxb = o.mxb }
   for field, value in pairs(fields) do set(field, value) end
   local chain = { 'att', o.att or 1 }
   for _, field in ipairs(CHAIN_FIELDS) do
