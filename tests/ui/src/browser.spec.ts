@@ -142,6 +142,8 @@ describe('durabull ui in a browser', () => {
       ['COMPLETED', 'order-2', 'UiOrder', 'ui-orders'],
       ['COMPLETED', 'order-1', 'UiOrder', 'ui-orders'],
     ]);
+    // The namespace list is fetched apart from the table (a scan of Redis, slower under load).
+    await page.locator('#namespace option').first().waitFor({ state: 'attached' });
     expect(await page.locator('#namespace').inputValue()).toBe(env.namespace);
     await page.screenshot({ path: screenshotPath('01-workflow-list'), fullPage: true });
   });
