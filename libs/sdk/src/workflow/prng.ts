@@ -5,26 +5,19 @@ import { createHash } from 'node:crypto';
  * the run's randomness seed, so a replay draws the same numbers in the same order.
  */
 export class Prng {
-  private a: number;
-  private b: number;
-  private c: number;
-  private d: number;
+  /** sfc32's state, derived from the seed on first use: most workflows never draw. */
+  private state?: Uint32Array;
 
-  constructor(seed: string) {
-    const digest = createHash('sha256').update(seed).digest();
-    this.a = digest.readUInt32LE(0);
-    this.b = digest.readUInt32LE(4);
-    this.c = digest.readUInt32LE(8);
-    this.d = digest.readUInt32LE(12);
-  }
+  constructor(private readonly seed: string) {}
 
   private nextUint32(): number {
-    const t = (((this.a + this.b) | 0) + this.d) | 0;
-    this.d = (this.d + 1) | 0;
-    this.a = this.b ^ (this.b >>> 9);
-    this.b = (this.c + (this.c << 3)) | 0;
-    this.c = (this.c << 21) | (this.c >>> 11);
-    this.c = (this.c + t) | 0;
+    const s = (this.state ??= seeded(this.seed));
+    const [a, b, c, d] = [s[0]!, s[1]!, s[2]!, s[3]!];
+    const t = (((a + b) | 0) + d) | 0;
+    s[3] = (d + 1) | 0;
+    s[0] = b ^ (b >>> 9);
+    s[1] = (c + (c << 3)) | 0;
+    s[2] = (((c << 21) | (c >>> 11)) + t) | 0;
     return t >>> 0;
   }
 
@@ -42,4 +35,10 @@ export class Prng {
     const hex = bytes.toString('hex');
     return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
   }
+}
+
+/** sfc32's four words from the seed's SHA-256 digest. */
+function seeded(seed: string): Uint32Array {
+  const digest = createHash('sha256').update(seed).digest();
+  return Uint32Array.of(digest.readUInt32LE(0), digest.readUInt32LE(4), digest.readUInt32LE(8), digest.readUInt32LE(12));
 }
