@@ -4,10 +4,12 @@ import {
   EventType,
   IllegalStateError,
   RedisConnectionError,
+  TerminatedError,
   Worker,
   WorkflowAlreadyStartedError,
   WorkflowDefn,
   WorkflowExecutionStatus,
+  WorkflowFailureError,
   WorkflowNotFoundError,
   WorkflowRun,
   activity,
@@ -15,6 +17,8 @@ import {
 } from '@durabull/sdk';
 import type { ActivityInfo, HistoryEvent, Logger } from '@durabull/sdk';
 import { TestEnvironment } from '@durabull/testing';
+import { Cluster } from 'ioredis';
+import type { Redis } from 'ioredis';
 
 const infos: ActivityInfo[] = [];
 
@@ -96,6 +100,28 @@ describe('Client', () => {
     });
     expect(results).toEqual(['small', large, 'small', large]);
   });
+
+  it('ends a wait whose close notification went out while its subscription was reconnecting', async () => {
+    // No worker: the run waits until it is terminated.
+    const handle = await env.client.startWorkflow(EchoWorkflow, 'never run', { id: 'lost-close', taskQueue: 'nobody' });
+    const reads = jest.spyOn(env.client.engine, 'lastEvent');
+    const outcome = handle.result().then(
+      () => 'completed',
+      (error: WorkflowFailureError) => error.cause,
+    );
+    // Parked: watching, and the read that follows found the run open.
+    while (reads.mock.results.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    await reads.mock.results[0]!.value;
+    const { subscriber } = (env.client as unknown as { watcher: { subscriber: Redis | Cluster } }).watcher;
+    const connection = subscriber instanceof Cluster ? (subscriber as unknown as { subscriber: { getInstance(): Redis } }).subscriber.getInstance() : subscriber;
+    // The connection drops; the run closes before ioredis has reconnected, so its notification is lost.
+    connection.stream.destroy();
+    await handle.terminate('gone');
+    const began = Date.now();
+    // Read again after the reconnect (a cluster's subscriber moves unseen: its poll, every 2 s).
+    expect(await outcome).toBeInstanceOf(TerminatedError);
+    expect(Date.now() - began).toBeLessThan(5_000);
+  }, 15_000);
 
   it('reports an unknown workflow id with WorkflowNotFoundError', async () => {
     const handle = env.client.getWorkflowHandle('nobody');
