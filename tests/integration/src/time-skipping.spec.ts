@@ -1,5 +1,6 @@
 import { Activity, ActivityError, EventType, TimeoutError, WorkflowDefn, WorkflowRun, activity, workflow } from '@durabull/sdk';
 import { TestEnvironment } from '@durabull/testing';
+import { QueueNames } from '@durabull/engine';
 
 const DAY = 24 * 3600_000;
 
@@ -48,6 +49,15 @@ class WeekLongWait {
   @WorkflowRun()
   async run(): Promise<boolean> {
     return workflow.waitCondition(() => false, { timeout: '7d' });
+  }
+}
+
+/** Sleeps an hour at a time, for ever: the clock always has somewhere to skip to. */
+@WorkflowDefn({ name: 'HourlyTicker' })
+class HourlyTicker {
+  @WorkflowRun()
+  async run(): Promise<void> {
+    for (;;) await workflow.sleep('1h');
   }
 }
 
@@ -100,6 +110,40 @@ describe('a time-skipping test environment', () => {
     expect(await worker.runUntil(env.client.executeWorkflow(HangsBriefly, { id: 'brief', taskQueue: 'q' }))).toBe('START_TO_CLOSE');
     // The timeout fired on real time, not skipped to (the activity was running all along).
     expect(Date.now() - began).toBeGreaterThanOrEqual(250);
+  });
+
+  it('tears down after the skip in progress, so that no wake-up job it promotes outlives the namespace', async () => {
+    env = await TestEnvironment.createTimeSkipping();
+    const skipping = env;
+    const { engine } = skipping.client;
+    const worker = skipping.newWorker({ taskQueue: 'q', workflows: [HourlyTicker] });
+    const runs = worker.run();
+    await skipping.client.startWorkflow(HourlyTicker, { id: 'ticker', taskQueue: 'q' });
+    // Hold the next skip where it promotes the wake-up jobs that came due.
+    const timers = engine.dispatcher.queue(engine.keys.timerPrefix, QueueNames.timers);
+    const promote = timers.promoteJobs.bind(timers);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const reached = new Promise<void>((resolve) => {
+      jest.spyOn(timers, 'promoteJobs').mockImplementation(async (...args) => {
+        resolve();
+        await held;
+        return promote(...args);
+      });
+    });
+    await reached;
+    let tornDown = false;
+    const { pattern } = engine.keys;
+    const teardown = skipping.teardown().then(() => (tornDown = true));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(tornDown).toBe(false);
+    release();
+    await teardown;
+    await runs;
+    env = await TestEnvironment.create();
+    const redis = env.client.redis;
+    const nodes = 'nodes' in redis ? redis.nodes('master') : [redis];
+    expect((await Promise.all(nodes.map((node) => node.keys(pattern)))).flat()).toEqual([]);
   });
 
   it('moves the clock by hand with env.sleep, in an environment that does not skip by itself', async () => {
