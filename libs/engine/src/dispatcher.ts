@@ -85,15 +85,20 @@ export class Dispatcher {
    * alone and looked at again only after {@link WAITING_RECHECK_MS}; one held by a worker is
    * looked at again when its lock would expire (`graceMs` is the sweep's: a task is looked at once
    * it is that late), so that a job fetched by a worker that died is dispatched again by the first
-   * sweep after its lock lapsed.
+   * sweep after its lock lapsed. A run's first task queued on its task queue's first-task list
+   * (`NamespaceKeys.firstTasks`) has no job: while that list holds tasks it may still be among
+   * them and counts as waiting; once the list is empty, a worker took it and died before taking
+   * it in Redis (a live one takes it within milliseconds), and it is dispatched as a job.
    */
   async recover(shard: number, members: string[], now: number, graceMs: number): Promise<void> {
-    const byQueue = new Map<Queue, Array<{ member: string; jobId: string }>>();
+    const byQueue = new Map<Queue, Array<{ member: string; jobId: string; firstTasks?: string }>>();
     for (const member of members) {
-      const spec = jobSpec(this.keys, parseTask(member, shard));
+      const task = parseTask(member, shard);
+      const spec = jobSpec(this.keys, task);
       const queue = this.queue(spec.prefix, spec.queueName);
       const list = byQueue.get(queue) ?? [];
-      list.push({ member, jobId: spec.jobId });
+      const firstTasks = task.kind === 'workflow' && !task.queue.startsWith('@') ? this.keys.firstTasks(task.queue) : undefined;
+      list.push({ member, jobId: spec.jobId, firstTasks });
       byQueue.set(queue, list);
     }
     const lost: Array<{ member: string; due: number }> = [];
@@ -106,14 +111,21 @@ export class Dispatcher {
         for (const { jobId } of jobs) {
           pipeline.exists(queue.toKey(jobId)).pttl(`${queue.toKey(jobId)}:lock`).lpos(queue.toKey('active'), jobId);
         }
+        // Workflow tasks of one queue: one task queue, so one first-task list.
+        const firstTasks = jobs[0]!.firstTasks;
+        if (firstTasks) pipeline.llen(firstTasks);
         const replies = (await pipeline.exec()) ?? [];
+        const values = replies.map(([error, value]) => {
+          if (error) throw error;
+          return value;
+        });
+        const firstTasksQueued = firstTasks !== undefined && (values[3 * jobs.length] as number) > 0;
         await Promise.all(
           jobs.map(async ({ member, jobId }, i) => {
-            const [exists, lockTtl, activeAt] = replies.slice(3 * i, 3 * i + 3).map(([error, value]) => {
-              if (error) throw error;
-              return value;
-            }) as [number, number, number | null];
-            if (exists === 0) {
+            const [exists, lockTtl, activeAt] = values.slice(3 * i, 3 * i + 3) as [number, number, number | null];
+            if (exists === 0 && firstTasksQueued) {
+              waiting.push(member);
+            } else if (exists === 0) {
               lost.push({ member, due: 0 });
             } else if (activeAt === null) {
               waiting.push(member);

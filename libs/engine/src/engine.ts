@@ -12,7 +12,7 @@ import {
 import { CHILD_MESSAGES, childClosedEvent, childRunId } from './children';
 import { crashPoint } from './crash-points';
 import type { Durability, DurabilityOption } from './durability';
-import { Dispatcher, TASK_JOB_OPTIONS } from './dispatcher';
+import { Dispatcher } from './dispatcher';
 import { QueueNames, runKeyList } from './keys';
 import type { NamespaceKeys, RunKeys } from './keys';
 import { openNamespace } from './namespace';
@@ -47,7 +47,6 @@ import { Visibility } from './visibility';
 import { Schedules } from './schedules';
 
 /** The options of every task job, as startWorkflow-12.lua stores them when it adds a first task's job. */
-const TASK_JOB_OPTIONS_JSON = JSON.stringify(TASK_JOB_OPTIONS);
 
 /**
  * The engine of one namespace: every state transition of a run is one fenced Lua script
@@ -127,8 +126,8 @@ export class Engine {
       request.startDelay ?? 0,
       request.executionTimeout ?? 0,
       request.retryPolicy || request.cron ? JSON.stringify(request.chainTemplate ?? chainTemplate(request.attributes)) : '',
-      // On a single Redis the script adds the first task's job itself (its queue is on the same server).
-      ...(this.redis instanceof Cluster ? [] : [this.firstTaskJobPrefix(request.taskQueue), TASK_JOB_OPTIONS_JSON]),
+      // On a single Redis the script queues the first task itself (its list is on the same server).
+      ...(this.redis instanceof Cluster ? [] : [this.keys.firstTasks(request.taskQueue)]),
     ], indexes, true);
     if (reply.code === ReplyCode.AlreadyStarted) {
       const [runId, status] = reply.extra as [string, string];
@@ -143,11 +142,6 @@ export class Engine {
       return request.startSignal ? { started: false, runningRunId, signalled: true } : { started: false, runningRunId };
     }
     return { started: true };
-  }
-
-  /** The key prefix of a task queue's workflow-task queue ('<prefix>:<queue>:'): startWorkflow adds the first task's job there. */
-  private firstTaskJobPrefix(taskQueue: string): string {
-    return this.dispatcher.queue(this.keys.taskQueuePrefix(taskQueue), QueueNames.workflow).toKey('');
   }
 
   /**
@@ -196,6 +190,23 @@ export class Engine {
       attributes: { scheduledEventId: scheduled.eventId, identity },
     });
     return { attempt: 1, startedEventId, now: takenAt, scheduledTime, events, updates: [], takenAt };
+  }
+
+  /**
+   * Takes up to `max` first workflow tasks off `taskQueue`'s first-task list (on a single Redis,
+   * where {@link startWorkflow} queues a new run's first task there instead of adding a job),
+   * waiting up to `blockSeconds` for one when the list is empty. `connection` is the caller's
+   * own: the wait blocks it. A task taken here is run as its job would be; one whose worker dies
+   * before the task is taken in Redis is dispatched again as a job by a sweep.
+   */
+  async takeFirstTasks(connection: Redis, taskQueue: string, max: number, blockSeconds: number): Promise<WorkflowTaskJobData[]> {
+    const key = this.keys.firstTasks(taskQueue);
+    let entries = await connection.lpop(key, max);
+    if (!entries) {
+      const popped = await connection.blpop(key, blockSeconds);
+      entries = popped ? [popped[1]] : [];
+    }
+    return entries.map((entry) => JSON.parse(entry) as WorkflowTaskJobData);
   }
 
   /**

@@ -1,17 +1,17 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
 import { EventType, WorkflowAlreadyStartedError } from '@durabull/common';
 import { RedisConnection } from './connection';
 import { Engine } from './engine';
-import { TASK_JOB_OPTIONS } from './dispatcher';
-import { QueueNames } from './keys';
 import { jobSpec } from './tasks';
 import type { WorkflowTaskJobData } from './tasks';
 import { ReplyCode } from './scripts';
 import type { CommandRecord, WorkflowTaskStart } from './types';
 
 /**
- * A run's first workflow task, run from the history its job carries and taken by the transition
- * that commits its outcome: what is written, and every case where the take is refused.
+ * A run's first workflow task, queued by the start on its task queue's first-task list with the
+ * run's history, run from that history and taken by the transition that commits its outcome:
+ * what is written, and every case where the take is refused.
  */
 describe('first workflow task taken by its completion', () => {
   let connection: RedisConnection;
@@ -36,19 +36,15 @@ describe('first workflow task taken by its completion', () => {
     runTimeout: 0,
   });
 
-  /** The job of run `ref`'s first task (token 1), and the run's stored history entries. */
-  async function firstTaskJob(ref: { workflowId: string; runId: string }) {
-    const spec = jobSpec(engine.keys, { kind: 'workflow', ...ref, token: '1', queue: 'q' });
-    const job = await engine.dispatcher.queue(spec.prefix, spec.queueName).getJob(spec.jobId);
-    const stored = await connection.client.xrange(engine.keys.run(ref.workflowId, ref.runId).history, '-', '+');
-    return { task: job?.data as WorkflowTaskJobData | undefined, stored };
-  }
+  /** The first tasks queued on task queue q, oldest first. */
+  const queued = async () =>
+    (await connection.client.lrange(engine.keys.firstTasks('q'), 0, -1)).map((entry) => JSON.parse(entry) as WorkflowTaskJobData);
 
-  /** Starts a run (with `input`) and returns it with its first task's job data. */
+  /** Starts a run (with `input`) and returns it with its first task as queued. */
   async function started(input: unknown[] = []) {
     const ref = { workflowId: `first-${randomBytes(3).toString('hex')}`, runId: randomUUID() };
     await engine.startWorkflow(startRequest(ref, input));
-    return { ref, task: (await firstTaskJob(ref)).task! };
+    return { ref, task: (await queued()).find((task) => task.runId === ref.runId)! };
   }
 
   const completion: CommandRecord = { eventType: EventType.WorkflowExecutionCompleted, attributes: { result: [] }, meta: {} };
@@ -73,7 +69,7 @@ describe('first workflow task taken by its completion', () => {
     };
   }
 
-  it("gives the job the run's history, and writes WorkflowTaskStarted at the worker's time with the completion", async () => {
+  it("gives the queued task the run's history, and writes WorkflowTaskStarted at the worker's time with the completion", async () => {
     const { ref, task } = await started(['hello']);
     expect((await engine.readHistory(ref)).map((e) => e.eventId)).toEqual([1, 2]);
     const start = engine.workflowTaskFromJob(task, 'tester')!;
@@ -101,7 +97,7 @@ describe('first workflow task taken by its completion', () => {
     expect(history[2]).toEqual(start.events[2]);
     expect(history[3]!.attributes).toEqual({ scheduledEventId: 2, startedEventId: 3, identity: 'tester' });
     expect(Date.parse(history[3]!.eventTime)).toBeGreaterThanOrEqual(start.takenAt!);
-    // Nothing of the task is left: not its job's outbox entry, not a timeout (the closed run's
+    // Nothing of the task is left: not its outbox entry, not a timeout (the closed run's
     // retention deadline and its wake-up job are all there is).
     const after = await snapshot(ref);
     expect(after.outbox).toEqual([expect.stringMatching(/^wake\|/)]);
@@ -117,7 +113,7 @@ describe('first workflow task taken by its completion', () => {
     expect((await complete(task, start, start.scheduledTime - 1)).code).toBe(ReplyCode.Stale);
     expect(await snapshot(ref)).toEqual(before);
 
-    // A signal appended after the job's history: the task as the job saw it is gone.
+    // A signal appended after the queued history: the task as the worker saw it is gone.
     await engine.signalWorkflow(ref, { signalName: 'poke', input: [], identity: 'tester' });
     const signalled = await snapshot(ref);
     expect((await complete(task, start)).code).toBe(ReplyCode.Stale);
@@ -167,54 +163,50 @@ describe('first workflow task taken by its completion', () => {
     expect((await complete(slow.task, { ...start, takenAt: undefined })).code).toBe(ReplyCode.Ok);
   });
 
-  it('leaves a large history out of the job: that task is started as any other', async () => {
+  it('leaves a large history out of the queued task: that task is started as any other', async () => {
     const { task } = await started([{ metadata: { encoding: 'json/plain' }, data: 'x'.repeat(20_000) }]);
     expect(task.history).toBeUndefined();
     expect(engine.workflowTaskFromJob(task, 'tester')).toBeUndefined();
   });
 
-  it('is added by the start itself, stored as BullMQ stores a job that Queue.add adds', async () => {
+  it("is queued by the start itself on the task queue's first-task list, as a job's data, without a job", async () => {
+    const dispatched = jest.spyOn(engine.dispatcher, 'dispatch');
     const { ref, task } = await started(['stored']);
+    const stored = await connection.client.xrange(engine.keys.run(ref.workflowId, ref.runId).history, '-', '+');
+    expect(task).toEqual({ runId: ref.runId, workflowId: ref.workflowId, token: '1', queue: 'q', history: stored });
+    expect(stored).toHaveLength(2);
+    // No job: not in BullMQ's queue, and nothing for the caller to dispatch.
     const spec = jobSpec(engine.keys, { kind: 'workflow', ...ref, token: '1', queue: 'q' });
     const queue = engine.dispatcher.queue(spec.prefix, spec.queueName);
-    // The same job through BullMQ, in a queue of its own.
-    const twin = engine.dispatcher.queue(engine.keys.taskQueuePrefix('twin'), spec.queueName);
-    await twin.add(spec.jobName, task, { ...TASK_JOB_OPTIONS, jobId: spec.jobId });
-    const [ours, theirs] = await Promise.all([queue, twin].map((q) => connection.client.hgetall(q.toKey(spec.jobId))));
-    expect({ ...ours, timestamp: '', opts: JSON.parse(ours!.opts!) }).toEqual({ ...theirs, timestamp: '', opts: JSON.parse(theirs!.opts!) });
-    expect(JSON.parse(ours!.data!)).toEqual(task);
-    for (const q of [queue, twin]) {
-      expect(await connection.client.lrange(q.toKey('wait'), 0, -1)).toEqual([spec.jobId]);
-      expect(await connection.client.zrange(q.toKey('marker'), 0, -1, 'WITHSCORES')).toEqual(['0', '0']);
-      const events = await connection.client.xrange(q.toKey('events'), '-', '+');
-      expect(events.map(([, fields]) => fields.slice(0, 4))).toEqual([['event', 'added', 'jobId', spec.jobId], ['event', 'waiting', 'jobId', spec.jobId]]);
-      expect(await connection.client.hget(q.toKey('meta'), 'opts.maxLenEvents')).toBe('10000');
-    }
-    // Nothing left for the caller to dispatch: the descriptor stays for the sweep until the task is taken.
+    expect(await queue.getJob(spec.jobId)).toBeUndefined();
+    expect(await connection.client.llen(queue.toKey('wait'))).toBe(0);
+    expect(dispatched).not.toHaveBeenCalled();
+    // The descriptor stays for the sweep until the task is taken.
     expect(await connection.client.zrange(engine.keys.shard(engine.keys.shardOf(ref.workflowId)).outbox, 0, -1)).toEqual([
       `wft|${ref.runId}|1|q|${ref.workflowId}`,
     ]);
+    // Taken off the list in the order the runs started, as many as asked for.
+    const second = await started();
+    const third = await started();
+    const taker = connection.duplicate() as Redis;
+    try {
+      expect((await engine.takeFirstTasks(taker, 'q', 2, 1)).map((t) => t.runId)).toEqual([ref.runId, second.ref.runId]);
+      expect((await engine.takeFirstTasks(taker, 'q', 5, 1)).map((t) => t.runId)).toEqual([third.ref.runId]);
+      // An empty list is waited on, for as long as asked.
+      expect(await engine.takeFirstTasks(taker, 'q', 5, 0.05)).toEqual([]);
+    } finally {
+      connection.release(taker);
+    }
   });
 
-  it('leaves the job of a paused queue waiting without waking its workers, as BullMQ does', async () => {
-    const queue = engine.dispatcher.queue(engine.keys.taskQueuePrefix('q'), QueueNames.workflow);
-    await queue.pause();
-    const { ref } = await started();
-    expect(await connection.client.lrange(queue.toKey('wait'), 0, -1)).toEqual([`w.${ref.runId}.1`]);
-    expect(await connection.client.exists(queue.toKey('marker'))).toBe(0);
-    await queue.resume();
-    expect(await queue.getWaitingCount()).toBe(1);
-  });
-
-  it('adds no job for a start that made no run (refused by the id policy, or sent again)', async () => {
+  it('queues nothing for a start that made no run (refused by the id policy, or sent again)', async () => {
     const { ref } = await started();
     const dispatched = jest.spyOn(engine.dispatcher, 'dispatch');
     await expect(engine.startWorkflow(startRequest({ workflowId: ref.workflowId, runId: randomUUID() }))).rejects.toThrow(
       WorkflowAlreadyStartedError,
     );
     expect(await engine.startWorkflow(startRequest(ref))).toEqual({ started: true });
-    const queue = engine.dispatcher.queue(engine.keys.taskQueuePrefix('q'), QueueNames.workflow);
-    expect(await connection.client.lrange(queue.toKey('wait'), 0, -1)).toEqual([`w.${ref.runId}.1`]);
+    expect((await queued()).map((task) => task.runId)).toEqual([ref.runId]);
     expect(dispatched).not.toHaveBeenCalled();
   });
 });

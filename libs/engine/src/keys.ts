@@ -121,6 +121,15 @@ export class NamespaceKeys {
     return `${this.prefix}:{${this.namespace}:q:${taskQueue}}`;
   }
 
+  /**
+   * A task queue's first-task list: on a single Redis, `startWorkflow` pushes a new run's first
+   * workflow task there (its job data, history included) and workers take it without a BullMQ
+   * job. Beside the task queue's workflow-task BullMQ queue, under the same hash tag.
+   */
+  firstTasks(taskQueue: string): string {
+    return `${this.taskQueuePrefix(taskQueue)}:${QueueNames.workflow}:first-tasks`;
+  }
+
   /** BullMQ prefix of a worker's sticky workflow-task queue. */
   stickyPrefix(workerId: string): string {
     return `${this.prefix}:{${this.namespace}:sticky:${workerId}}`;

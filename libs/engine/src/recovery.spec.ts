@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Worker as BullWorker } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { EventType } from '@durabull/common';
 import { RedisConnection } from './connection';
 import { Engine } from './engine';
@@ -17,6 +18,7 @@ describe('Engine recovery', () => {
   const bullWorkers: BullWorker[] = [];
   beforeEach(async () => {
     connection = RedisConnection.from();
+    takerConnection = undefined;
     engine = await Engine.open(connection.client, { namespace: `test-${randomBytes(6).toString('hex')}`, shards: 2 });
   });
   afterEach(async () => {
@@ -39,6 +41,24 @@ describe('Engine recovery', () => {
       runTimeout: 0,
     });
     return ref;
+  }
+
+  /**
+   * Starts a run whose first task then has a BullMQ job: taken off the first-task list by a
+   * worker that died, and dispatched as a job by a sweep.
+   */
+  async function startWithJob(workflowId = 'recovered') {
+    const ref = await start(workflowId);
+    expect((await engine.takeFirstTasks(taker(), 'q', 10, 1)).map((task) => task.runId)).toEqual([ref.runId]);
+    await engine.sweep({ graceMs: 0 });
+    return ref;
+  }
+
+  let takerConnection: Redis | undefined;
+  /** A connection to take first tasks with (one per test: `connection.close()` closes it). */
+  function taker(): Redis {
+    takerConnection ??= connection.duplicate() as Redis;
+    return takerConnection;
   }
 
   /** The run's shard outbox: descriptor -> due time. */
@@ -70,7 +90,7 @@ describe('Engine recovery', () => {
   }
 
   it('dispatches again a job that a worker fetched and died holding, once its lock has expired', async () => {
-    const ref = await start();
+    const ref = await startWithJob();
     const { queue, jobId } = await taskJob(ref.workflowId);
     const job = await fetcher(400).getNextJob('dead-worker-token');
     expect(job?.id).toBe(jobId);
@@ -91,7 +111,7 @@ describe('Engine recovery', () => {
   });
 
   it('looks again at a job a worker holds when its lock would expire, not sooner or later', async () => {
-    const ref = await start();
+    const ref = await startWithJob();
     const { member, queue, jobId } = await taskJob(ref.workflowId);
     expect((await fetcher(2_000).getNextJob('holder-token'))?.id).toBe(jobId);
     const sweptAt = Date.now();
@@ -105,7 +125,7 @@ describe('Engine recovery', () => {
   });
 
   it('adds again a committed task whose job is gone (its dispatcher died)', async () => {
-    const ref = await start();
+    const ref = await startWithJob();
     const { queue, jobId } = await taskJob(ref.workflowId);
     await queue.remove(jobId);
     expect(await queue.getJobState(jobId)).toBe('unknown');
@@ -114,13 +134,44 @@ describe('Engine recovery', () => {
   });
 
   it('leaves a job waiting in its queue alone (no duplicate) and looks at it again only later', async () => {
-    const ref = await start();
+    const ref = await startWithJob();
     const { member, queue, jobId } = await taskJob(ref.workflowId);
     const before = (await outbox(ref.workflowId)).get(member)!;
     await engine.sweep({ graceMs: 0 });
     expect(await queue.getJobState(jobId)).toBe('waiting');
     expect(await queue.getJobCounts('waiting', 'active', 'delayed')).toEqual({ waiting: 1, active: 0, delayed: 0 });
     expect((await outbox(ref.workflowId)).get(member)! - before).toBeGreaterThanOrEqual(3_000);
+  });
+
+  it('dispatches as a job a first task that a worker took off the first-task list and died holding', async () => {
+    const ref = await start();
+    const { queue, jobId } = await taskJob(ref.workflowId);
+    expect(await queue.getJobState(jobId)).toBe('unknown');
+    const [task] = await engine.takeFirstTasks(taker(), 'q', 1, 1);
+    expect(task).toMatchObject({ runId: ref.runId, token: '1', queue: 'q' });
+    await engine.sweep({ graceMs: 0 });
+    const job = await queue.getJob(jobId);
+    expect(job!.data).toEqual({ runId: ref.runId, workflowId: ref.workflowId, token: '1', queue: 'q' });
+    expect(await queue.getJobState(jobId)).toBe('waiting');
+    // Another worker starts the task from the job, with the run's history.
+    const started = await engine.startWorkflowTask({ ...ref, token: '1', queue: 'q' }, 'live', 0);
+    expect(started?.events.map((event) => event.eventType)).toEqual([
+      EventType.WorkflowExecutionStarted,
+      EventType.WorkflowTaskScheduled,
+      EventType.WorkflowTaskStarted,
+    ]);
+  });
+
+  it('leaves a first task alone while its first-task list holds tasks (a backlog), and looks at it again only later', async () => {
+    const ref = await start();
+    const other = await start('other');
+    const { member, queue, jobId } = await taskJob(ref.workflowId);
+    const before = (await outbox(ref.workflowId)).get(member)!;
+    await engine.sweep({ graceMs: 0 });
+    expect(await queue.getJobState(jobId)).toBe('unknown');
+    expect(await queue.getJobCounts('waiting', 'active', 'delayed')).toEqual({ waiting: 0, active: 0, delayed: 0 });
+    expect((await outbox(ref.workflowId)).get(member)! - before).toBeGreaterThanOrEqual(3_000);
+    expect((await engine.takeFirstTasks(taker(), 'q', 10, 1)).map((task) => task.runId)).toEqual([ref.runId, other.runId]);
   });
 
   it('fires a deadline whose wake-up job was lost on the next visit, even one that recovers no task', async () => {

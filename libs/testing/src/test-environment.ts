@@ -101,8 +101,15 @@ export class TestEnvironment {
       engine.dispatcher.queue(engine.keys.timerPrefix, QueueNames.timers),
       engine.dispatcher.queue(engine.keys.systemPrefix, QueueNames.messages),
     ];
-    const counts = await Promise.all(queues.map((queue) => queue.getJobCounts('waiting', 'active', 'prioritized')));
-    return counts.every((count) => count['waiting'] === 0 && count['active'] === 0 && count['prioritized'] === 0);
+    const [counts, firstTasks] = await Promise.all([
+      Promise.all(queues.map((queue) => queue.getJobCounts('waiting', 'active', 'prioritized'))),
+      // New runs' first tasks wait in their task queue's first-task list, not in a BullMQ queue.
+      Promise.all(this.taskQueues().map((taskQueue) => engine.redis.llen(engine.keys.firstTasks(taskQueue)))),
+    ]);
+    return (
+      firstTasks.every((length) => length === 0) &&
+      counts.every((count) => count['waiting'] === 0 && count['active'] === 0 && count['prioritized'] === 0)
+    );
   }
 
   static async create(options: TestEnvironmentOptions = {}): Promise<TestEnvironment> {

@@ -65,7 +65,7 @@ class FanOut {
 const eventTypes = (history: HistoryEvent[]) => history.map((e) => e.eventType);
 
 /**
- * A run's first workflow task runs from the history its job carries, and the transition that
+ * A run's first workflow task runs from the history it was queued with (or its job carries), and the transition that
  * commits its outcome takes it: no startWorkflowTask for it, unless the run moved on first.
  */
 describe("a run's first workflow task", () => {
@@ -73,7 +73,7 @@ describe("a run's first workflow task", () => {
   beforeEach(async () => (env = await TestEnvironment.create()));
   afterEach(() => env.teardown());
 
-  it('runs from its job and is started and completed by one transition, with the usual history', async () => {
+  it('runs from its queued history and is started and completed by one transition, with the usual history', async () => {
     const starts = jest.spyOn(env.client.engine, 'startWorkflowTask');
     const worker = env.newWorker({ taskQueue: 'q', workflows: [OneStep], activities: [new Echo()], identity: 'the-worker' });
     const handle = await env.client.startWorkflow(OneStep, 'hi', { id: 'one-step', taskQueue: 'q' });
@@ -99,7 +99,7 @@ describe("a run's first workflow task", () => {
     expect(times).toEqual([...times].sort((a, b) => a - b));
   });
 
-  it('starts the ordinary way when a signal came after its job was dispatched, and sees the signal', async () => {
+  it('starts the ordinary way when a signal came after it was queued, and sees the signal', async () => {
     const starts = jest.spyOn(env.client.engine, 'startWorkflowTask');
     const handle = await env.client.startWorkflow(FirstLook, { id: 'first-look', taskQueue: 'q' });
     await handle.signal(FirstLook.prototype.poke, 'early');
@@ -119,11 +119,12 @@ describe("a run's first workflow task", () => {
 });
 
 /**
- * A run's first task's job: on a single Redis the start's script adds it itself, with the events
- * it wrote; on a Redis Cluster, where the queue is on another node than the run, the client
- * dispatches it after the start's reply.
+ * A run's first task, with the events the start wrote: on a single Redis the start's script
+ * queues it itself on the task queue's first-task list, which workers take without a BullMQ job;
+ * on a Redis Cluster, where the task queue's keys are on another node than the run's, the client
+ * dispatches its job after the start's reply.
  */
-describe("a run's first task's job", () => {
+describe("a run's first task", () => {
   let env: TestEnvironment;
   let onCluster: boolean;
   beforeEach(async () => {
@@ -137,9 +138,14 @@ describe("a run's first task's job", () => {
     const dispatched = jest.spyOn(engine.dispatcher, 'dispatch');
     const handle = await env.client.startWorkflow(OneStep, { args: ['a/b "c" é'], id: 'first', taskQueue: 'q', memo: { note: 'x' } });
     expect(dispatched).toHaveBeenCalledTimes(onCluster ? 1 : 0);
+    // On a single Redis the start queues the task on the task queue's first-task list; on a
+    // cluster (where that list is on another node) the client dispatches its job.
     const job = await engine.dispatcher.queue(engine.keys.taskQueuePrefix('q'), QueueNames.workflow).getJob(`w.${handle.runId}.1`);
+    const listed = await engine.redis.lrange(engine.keys.firstTasks('q'), 0, -1);
+    const task = onCluster ? job!.data : JSON.parse(listed[0]!);
+    expect(onCluster ? listed : job).toEqual(onCluster ? [] : undefined);
     const stored = await engine.redis.xrange(engine.keys.run('first', handle.runId).history, '-', '+');
-    expect(job!.data).toEqual({ runId: handle.runId, workflowId: 'first', token: '1', queue: 'q', history: stored });
+    expect(task).toEqual({ runId: handle.runId, workflowId: 'first', token: '1', queue: 'q', history: stored });
     expect(stored).toHaveLength(2);
 
     const starts = jest.spyOn(engine, 'startWorkflowTask');
@@ -151,12 +157,34 @@ describe("a run's first task's job", () => {
     expect(eventTypes(history)).toHaveLength(11);
   });
 
-  it('is not added for a start the id policy refused: no worker runs a phantom first task', async () => {
+  it('is taken off the first-task list in batches no larger than the free workflow task slots', async () => {
+    const { engine } = env.client;
+    const handles = await Promise.all(
+      Array.from({ length: 7 }, (_, i) => env.client.startWorkflow(OneStep, { args: [`x${i}`], id: `batch-${i}`, taskQueue: 'q' })),
+    );
+    const takes = jest.spyOn(engine, 'takeFirstTasks');
+    const worker = env.newWorker({ taskQueue: 'q', workflows: [OneStep], activities: [new Echo()], maxConcurrentWorkflowTaskExecutions: 2 });
+    expect(await worker.runUntil(Promise.all(handles.map((handle) => handle.result())))).toEqual(handles.map((_, i) => `x${i}`));
+    // On a cluster there is no list: the tasks came as jobs.
+    expect(takes.mock.calls.length > 0).toBe(!onCluster);
+    for (const [, taskQueue, max] of takes.mock.calls) {
+      expect(taskQueue).toBe('q');
+      expect(max).toBeGreaterThanOrEqual(1);
+      expect(max).toBeLessThanOrEqual(2);
+    }
+    expect(takes.mock.calls.some(([, , max]) => max === 2)).toBe(!onCluster);
+    expect(await engine.redis.llen(engine.keys.firstTasks('q'))).toBe(0);
+  });
+
+  it('is not queued for a start the id policy refused: no worker runs a phantom first task', async () => {
     const { engine } = env.client;
     const first = await env.client.startWorkflow(FirstLook, { id: 'taken-id', taskQueue: 'q' });
     await expect(env.client.startWorkflow(FirstLook, { id: 'taken-id', taskQueue: 'q' })).rejects.toThrow(WorkflowAlreadyStartedError);
     const queue = engine.dispatcher.queue(engine.keys.taskQueuePrefix('q'), QueueNames.workflow);
-    expect((await queue.getWaiting()).map((job) => job.id)).toEqual([`w.${first.runId}.1`]);
+    const jobs = (await queue.getWaiting()).map((job) => job.id);
+    const listed = (await engine.redis.lrange(engine.keys.firstTasks('q'), 0, -1)).map((entry) => (JSON.parse(entry) as { runId: string }).runId);
+    expect(onCluster ? jobs : listed).toEqual(onCluster ? [`w.${first.runId}.1`] : [first.runId]);
+    expect(onCluster ? listed : jobs).toEqual([]);
     const worker = env.newWorker({ taskQueue: 'q', workflows: [FirstLook] });
     expect(await worker.runUntil(first.result())).toEqual([]);
   });

@@ -26,9 +26,8 @@
   ARGV[21]    execution timeout (ms, 0 = none): every run of the chain ends by then
   ARGV[22]    the chain's template (WorkflowExecutionStarted attributes without the chain fields:
               see run-start.lua), given with a retry policy or a cron schedule
-  ARGV[23]    the key prefix of the task queue's workflow-task BullMQ queue ('<prefix>:<queue>:'),
-              given on a single Redis only (the queue's keys are on this server), or ''
-  ARGV[24]    with ARGV[23]: the options of Durabull's task jobs (JSON object, TASK_JOB_OPTIONS)
+  ARGV[23]    the task queue's first-task list (NamespaceKeys.firstTasks), given on a single Redis
+              only (the list is on this server), or ''
   A cron run's first workflow task waits for the schedule's first time. Signal-with-start to a run
   still in its start delay ends the delay (Temporal's SignalWithStart skips it).
 
@@ -40,8 +39,8 @@
 
   Returns reply(1, '', history) for a new run whose first workflow task is scheduled now, history
   being its events so far (XRANGE entries, for the task's job: completeWorkflowTask) when they
-  are small; with ARGV[23] the script adds that job itself (includes/task-job.lua) and returns
-  reply(1). Otherwise reply(1), or E_ALREADY_STARTED with the running run's id. With a start
+  are small; with ARGV[23] the script pushes the task itself, as its job's data, onto the task
+  queue's first-task list, where workers take it without a BullMQ job, and returns reply(1). Otherwise reply(1), or E_ALREADY_STARTED with the running run's id. With a start
   signal, a running run of the workflow id is signalled instead (conflict policy USE_EXISTING, as
   Temporal's signal-with-start): reply(1, <its run id>); a new run's history begins
   WorkflowExecutionStarted, WorkflowExecutionSignaled, WorkflowTaskScheduled.
@@ -50,13 +49,12 @@
 --- @include "signals"
 --- @include "id-policy"
 --- @include "run-start"
---- @include "task-job"
 begin_run(KEYS, ARGV)
 -- The history a first task's job carries at most (bytes of attributes): a large input stays out
 -- of the job, whose task is then started by startWorkflowTask.
 local FIRST_TASK_HISTORY_MAX = 16384
 local startSignal = ARGV[11] or ''
-local jobPrefix = ARGV[23] or ''
+local firstTasks = ARGV[23] or ''
 
 local workflowId, workflowType, taskQueue, attrs = ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local taskTimeout, runTimeout = tonumber(ARGV[7]), tonumber(ARGV[8])
@@ -84,11 +82,12 @@ RUNS.create_run({ wid = workflowId, type = workflowType, tq = taskQueue, attrs =
     wrp = retryPolicy, cron = cron, crn = crn, ctpl = ARGV[22] or '', par = ARGV[16] or '' } })
 if get('wft') ~= 'scheduled' then return reply(1) end
 local history = getn('hsz') <= FIRST_TASK_HISTORY_MAX and redis.call('XRANGE', K_HIST, '-', '+') or nil
-if jobPrefix == '' then return history and reply(1, '', history) or reply(1) end
--- The job as Dispatcher.dispatch builds it (tasks.ts jobSpec, WorkflowTaskJobData).
+if firstTasks == '' then return history and reply(1, '', history) or reply(1) end
+-- The task as its job's data (tasks.ts jobSpec, WorkflowTaskJobData). Its outbox descriptor stays
+-- until the task is taken: a sweep dispatches it as a job if a worker took it off the list and
+-- died (Dispatcher.recover).
 local tok = get('wtok')
-add_task_job(jobPrefix, 'w.' .. RUN_ID .. '.' .. tok, 'workflow-task',
-  jobj('runId', jstr(RUN_ID), 'workflowId', jstr(workflowId), 'token', jstr(tostring(tok)), 'queue', jstr(taskQueue),
-    'history', history and cjson.encode(history)), ARGV[24])
+redis.call('RPUSH', firstTasks, jobj('runId', jstr(RUN_ID), 'workflowId', jstr(workflowId), 'token', jstr(tostring(tok)),
+  'queue', jstr(taskQueue), 'history', history and cjson.encode(history)))
 outbox_queued(wft_member(tok, taskQueue))
 return reply(1)

@@ -7,6 +7,8 @@ export class Slots {
   private used = 0;
   private readonly waiting: Array<() => void> = [];
   private readonly waitingFirst: Array<() => void> = [];
+  /** Who waits for a slot to be free without taking it ({@link whenFree}). */
+  private readonly watching: Array<() => void> = [];
 
   constructor(readonly size: number) {}
 
@@ -44,9 +46,16 @@ export class Slots {
     });
   }
 
+  /** Resolves when a slot is free (at once if one is), without taking it. */
+  whenFree(): Promise<void> {
+    if (this.free > 0) return Promise.resolve();
+    return new Promise((resolve) => this.watching.push(resolve));
+  }
+
   release(): void {
     const next = this.waitingFirst.shift() ?? this.waiting.shift();
-    if (next) next();
-    else this.used--;
+    if (next) return next();
+    this.used--;
+    for (const resolve of this.watching.splice(0)) resolve();
   }
 }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { DelayedError, Worker as BullWorker } from 'bullmq';
 import type { Job, WorkerOptions as BullWorkerOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { IllegalStateError } from '@durabull/common';
 import { QueueNames, handOverQueries } from '@durabull/engine';
 import type { ActivityTaskJobData, MessageJobData, QueryJobData, WakeJobData, WorkflowTaskJobData } from '@durabull/engine';
@@ -11,6 +12,7 @@ import { MetricsRegistry } from '../observability/metrics';
 import { WorkerMetrics } from '../observability/worker-metrics';
 import { ActivityTaskRunner } from './activity-tasks';
 import { BULLMQ_RECOVERY_OPTIONS, WakeUpWorker, WorkerConnections, abandonBullWorker, settlesBefore } from './connections';
+import { FirstTaskFetcher } from './first-tasks';
 import { Maintenance } from './maintenance';
 import { checkWorkerOptions } from './options';
 import type { ResolvedWorkerOptions, WorkerOptions } from './options';
@@ -54,6 +56,8 @@ export class Worker {
   private readonly queries?: QueryResponder;
   private state: State = 'created';
   private bullWorkers: BullWorker[] = [];
+  /** Takes new runs' first workflow tasks off the task queue's first-task list (single Redis). */
+  private firstTasks?: FirstTaskFetcher;
   private readonly connections: WorkerConnections;
   private readonly background = new Set<Promise<void>>();
   private readonly maintenance: Maintenance;
@@ -275,6 +279,18 @@ export class Worker {
           concurrency,
         });
       }
+      if (!this.client.connection.isCluster) {
+        this.firstTasks = new FirstTaskFetcher(
+          engine,
+          connection() as Redis,
+          taskQueue,
+          runner.slots,
+          (task) => this.inBackground(runner.run(task), task),
+          () => this.state === 'running',
+          this.logger,
+        );
+        this.firstTasks.start();
+      }
     }
     if (this.queries) {
       // Queries: any worker of the task queue answers one by replay; the one that caches the run
@@ -363,7 +379,7 @@ export class Worker {
     // Whatever Redis does, the worker has stopped this long after shutdown began.
     const deadline = Date.now() + this.options.shutdownGraceTime + SHUTDOWN_REDIS_MARGIN_MS;
     const drained = await settlesBefore(deadline, async () => {
-      await Promise.all(this.bullWorkers.map((worker) => worker.close()));
+      await Promise.all([...this.bullWorkers.map((worker) => worker.close()), this.firstTasks?.stop(this.client.engine.redis as Redis)]);
       while (this.background.size > 0) await Promise.all(this.background);
       await this.maintenance.current;
     });
@@ -396,6 +412,7 @@ export class Worker {
     }
     await this.prometheus?.close();
     this.bullWorkers = [];
+    this.firstTasks = undefined;
     this.state = 'stopped';
     this.logger.info('Worker stopped', { workerId: this.workerId });
     this.resolveRun?.();

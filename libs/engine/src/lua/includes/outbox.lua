@@ -19,8 +19,9 @@ local function outbox_add(member, due)
   DISPATCH[#DISPATCH + 1] = jint(due)
 end
 local function outbox_remove(member) redis.call('ZREM', K_OUTBOX, member) end
--- A committed task whose job this script added itself (task-job.lua): the caller has nothing to
--- dispatch for it; its descriptor stays for the sweep until the task is consumed.
+-- A committed task this script queued itself (a run's first task on its task queue's first-task
+-- list: startWorkflow): the caller has nothing to dispatch for it; its descriptor stays for the
+-- sweep until the task is consumed.
 local function outbox_queued(member)
   for i = 1, #DISPATCH, 2 do
     if DISPATCH[i] == member then
