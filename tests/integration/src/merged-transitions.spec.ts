@@ -65,8 +65,9 @@ class FanOut {
 const eventTypes = (history: HistoryEvent[]) => history.map((e) => e.eventType);
 
 /**
- * A run's first workflow task runs from the history it was queued with (or its job carries), and the transition that
- * commits its outcome takes it: no startWorkflowTask for it, unless the run moved on first.
+ * A run's first workflow task runs from the history it was queued with (or its job carries), and
+ * the transition that commits its outcome takes it: no startWorkflowTask for it, unless the run
+ * moved on first.
  */
 describe("a run's first workflow task", () => {
   let env: TestEnvironment;
