@@ -63,6 +63,17 @@ describe('recovery from a worker killed with SIGKILL', () => {
     expect(await handle.result()).toEqual([]);
   });
 
+  it("a run's first workflow task the dead worker took off the task queue's first-task list: another worker runs it within 5 s", async () => {
+    const workers = await Promise.all([spawnWorker(), spawnWorker()]);
+    const handle = await start('first-stalled', { stallFirstTaskFile: join(scratch, 'stall'), activities: [] });
+    const { worker: victim } = await firstLine(workers, (l) => l.startsWith('stall first-stalled '));
+    const killedAt = await kill(victim);
+    const rescuer = workers.find((w) => w !== victim)!;
+    const ran = await lineTime(rescuer, (l) => l.startsWith('task first-stalled 1 '));
+    expectWithin("first workflow task taken off the first-task list", ran - killedAt, 5_000);
+    expect(await handle.result()).toEqual([]);
+  });
+
   it.each([
     ['start-to-close timeout 1 s', { startToCloseTimeout: '1s' }, false],
     ['heartbeat timeout 1 s, start-to-close 30 s', { startToCloseTimeout: '30s', heartbeatTimeout: '1s' }, true],
