@@ -46,8 +46,6 @@ import type { MessageJobData, WorkflowTaskJobData } from './tasks';
 import { Visibility } from './visibility';
 import { Schedules } from './schedules';
 
-/** The options of every task job, as startWorkflow-12.lua stores them when it adds a first task's job. */
-
 /**
  * The engine of one namespace: every state transition of a run is one fenced Lua script
  * (`./lua`), after which the tasks it committed are dispatched to BullMQ. Clients and workers

@@ -58,10 +58,11 @@ export interface WorkflowTaskJobData {
   token: string;
   queue: string;
   /**
-   * A run's first task, as its start dispatched it: the run's history so far (stream entries),
-   * with which a worker runs the task and takes it in the transition that completes it
-   * (`Engine.workflowTaskFromJob`). Absent on a job a sweep dispatched again, and when the
-   * history is large.
+   * A run's first task, as its start queued it (on a single Redis, on the task queue's first-task
+   * list: `Engine.takeFirstTasks`) or dispatched it (on a cluster, as a job): the run's history so
+   * far (stream entries), with which a worker runs the task and takes it in the transition that
+   * completes it (`Engine.workflowTaskFromJob`). Absent on a job a sweep dispatched again, and
+   * when the history is large.
    */
   history?: StreamEntry[];
 }

@@ -40,7 +40,8 @@
   Returns reply(1, '', history) for a new run whose first workflow task is scheduled now, history
   being its events so far (XRANGE entries, for the task's job: completeWorkflowTask) when they
   are small; with ARGV[23] the script pushes the task itself, as its job's data, onto the task
-  queue's first-task list, where workers take it without a BullMQ job, and returns reply(1). Otherwise reply(1), or E_ALREADY_STARTED with the running run's id. With a start
+  queue's first-task list, where workers take it without a BullMQ job, and returns reply(1).
+  Otherwise reply(1), or E_ALREADY_STARTED with the running run's id. With a start
   signal, a running run of the workflow id is signalled instead (conflict policy USE_EXISTING, as
   Temporal's signal-with-start): reply(1, <its run id>); a new run's history begins
   WorkflowExecutionStarted, WorkflowExecutionSignaled, WorkflowTaskScheduled.
@@ -50,8 +51,8 @@
 --- @include "id-policy"
 --- @include "run-start"
 begin_run(KEYS, ARGV)
--- The history a first task's job carries at most (bytes of attributes): a large input stays out
--- of the job, whose task is then started by startWorkflowTask.
+-- The history a first task carries at most (bytes of attributes): a large input stays out of the
+-- task, which is then started by startWorkflowTask.
 local FIRST_TASK_HISTORY_MAX = 16384
 local startSignal = ARGV[11] or ''
 local firstTasks = ARGV[23] or ''
