@@ -165,6 +165,98 @@ describe.each(['functions', 'eval'] as const)('Engine fences (scripts run as %s)
     expect(types.slice(5, 8)).toEqual([EventType.ActivityTaskStarted, EventType.ActivityTaskCompleted, EventType.WorkflowTaskScheduled]);
   });
 
+  describe("an activity's result and the workflow task it hands over, in one call", () => {
+    const result = [{ metadata: { encoding: 'json/plain' }, data: 42 }];
+    const timer = (fence: number): CommandRecord => ({
+      eventType: EventType.TimerStarted,
+      attributes: { timerId: 't', startToFireTimeout: 60_000, workflowTaskCompletedEventId: fence + 1 },
+      meta: { ms: 60_000, timerId: 't' },
+    });
+
+    /**
+     * A run sticky to worker-1 (live), whose first task started activity 5 there eagerly, and the
+     * task that activity's result hands over, as worker-1 predicts it.
+     */
+    async function predictedTask() {
+      const { ref, task } = await startedTask();
+      const keys = engine.keys.run(ref.workflowId, ref.runId);
+      await connection.client.hset(keys.workers, 'worker-1', Date.now() + 60_000);
+      const first = await engine.completeWorkflowTask(task, {
+        identity: 'tester',
+        workerId: 'worker-1',
+        stickyTimeout: 5_000,
+        fence: 3,
+        commands: [
+          {
+            eventType: EventType.ActivityTaskScheduled,
+            attributes: { activityId: '1', activityType: 'a', taskQueue: 'q', input: [], workflowTaskCompletedEventId: 4 },
+            meta: { id: '1', type: 'a', tq: 'q', s2c: 0, s2s: 0, stc: 10_000, hb: 0, rp: { ii: 1000, bc: 2, mi: 100_000, ma: 0, nr: [] }, eager: 1 },
+          },
+        ],
+      });
+      const attempt = { ...ref, scheduledEventId: 5, attempt: 1 };
+      const run = { taskQueue: 'q', taskTimeout: 10_000, token: '1', committedAt: first.now, written: (await engine.readHistory(ref)).slice(3) };
+      const next = engine.activityCompletedTask(attempt, run, first.startedActivities[0]!.activity, result, 'tester');
+      const completion = { identity: 'tester', workerId: 'worker-1', stickyTimeout: 5_000, fence: next.startedEventId };
+      return { ref, keys, attempt, next, completion };
+    }
+
+    it("writes what the result and then the completion would, without the task's timeout or a job", async () => {
+      const { ref, keys, attempt, next, completion } = await predictedTask();
+      const replies = await engine.completeActivityWithNextTask(attempt, 'worker-1', result, undefined, next, { ...completion, commands: [timer(9)] });
+      expect(replies.activity.recorded).toBe(true);
+      expect(replies.activity.workflowTask).toMatchObject({ token: '2', attempt: 1, startedEventId: 9, events: [] });
+      expect(replies.workflowTask).toMatchObject({ code: ReplyCode.Ok, lastEventId: 11, startedActivities: [] });
+      const history = await engine.readHistory(ref);
+      expect(history.map((e) => e.eventType).slice(3)).toEqual([
+        EventType.WorkflowTaskCompleted,
+        EventType.ActivityTaskScheduled,
+        EventType.ActivityTaskStarted,
+        EventType.ActivityTaskCompleted,
+        EventType.WorkflowTaskScheduled,
+        EventType.WorkflowTaskStarted,
+        EventType.WorkflowTaskCompleted,
+        EventType.TimerStarted,
+      ]);
+      // The task ran on exactly the events written; it completed at the call's time.
+      expect(history.slice(3, 9)).toEqual(next.events);
+      expect(history[9]).toMatchObject({ eventTime: new Date(replies.workflowTask.now).toISOString(), attributes: { scheduledEventId: 8, startedEventId: 9 } });
+      const deadlines = await connection.client.zrange(keys.deadlines, 0, -1);
+      expect(deadlines.map((member) => member.split('|')[0]).sort()).toEqual(['tmr']);
+      expect(await connection.client.hmget(keys.state, 'wft', 'sticky')).toEqual(['', 'worker-1']);
+      // No task for a queue: only the wake-ups of the activity's and the timer's deadlines.
+      expect((await connection.client.zrange(keys.outbox, 0, -1)).map((member) => member.split('|')[0])).toEqual(['wake', 'wake']);
+    });
+
+    it('leaves the task started, its timeout armed, when the completion is refused; the result stays recorded', async () => {
+      const { ref, keys, attempt, next, completion } = await predictedTask();
+      const unknown = { eventType: 'WorkflowExecutionSomethingElse' as EventType, attributes: {}, meta: {} };
+      const replies = await engine.completeActivityWithNextTask(attempt, 'worker-1', result, undefined, next, { ...completion, commands: [unknown] });
+      expect(replies.activity.recorded).toBe(true);
+      expect(replies.workflowTask).toMatchObject({ code: ReplyCode.UnknownCommand, lastEventId: 0 });
+      expect((await engine.readHistory(ref)).map((e) => e.eventType).slice(-2)).toEqual([EventType.WorkflowTaskScheduled, EventType.WorkflowTaskStarted]);
+      expect(await connection.client.hget(keys.state, 'wft')).toBe('started');
+      expect(await connection.client.zrange(keys.deadlines, 0, -1)).toEqual([`wto|2||${ref.runId}|fenced`]);
+      // The task is the one started: its completion goes through the ordinary way.
+      expect((await completeWith({ ...ref, token: '2' }, 9, timer(9))).code).toBe(ReplyCode.Ok);
+      expect(await connection.client.zrange(keys.deadlines, 0, -1)).toEqual([`tmr|11||${ref.runId}|fenced`]);
+    });
+
+    it('records the result alone when the run moved on from the prediction', async () => {
+      const { ref, attempt, next, completion } = await predictedTask();
+      await engine.signalWorkflow(ref, { signalName: 'poke', input: [], identity: 'tester' });
+      const replies = await engine.completeActivityWithNextTask(attempt, 'worker-1', result, undefined, next, { ...completion, commands: [timer(9)] });
+      expect(replies.activity).toEqual({ recorded: true, workflowTask: undefined });
+      expect(replies.workflowTask.code).toBe(ReplyCode.Stale);
+      expect((await engine.readHistory(ref)).map((e) => e.eventType).slice(5)).toEqual([
+        EventType.WorkflowExecutionSignaled,
+        EventType.WorkflowTaskScheduled,
+        EventType.ActivityTaskStarted,
+        EventType.ActivityTaskCompleted,
+      ]);
+    });
+  });
+
   it('publishes a close with the close event when it is small, with the run id alone when it is not', async () => {
     const subscriber = connection.duplicate();
     const messages: string[] = [];

@@ -10,6 +10,14 @@ import {
   WorkflowIdReusePolicy,
 } from '@durabull/common';
 import { CHILD_MESSAGES, childClosedEvent, childRunId } from './children';
+import {
+  activityCompletionArgs,
+  activityCompletionReply,
+  joinedCompletionReplies,
+  workflowTaskCompletionArgs,
+  workflowTaskCompletionReply,
+} from './completions';
+import type { ActivityCompletionReply, EagerWorkflowTask, WorkflowTaskCompletion, WorkflowTaskCompletionReply } from './completions';
 import { crashPoint } from './crash-points';
 import type { Durability, DurabilityOption } from './durability';
 import { Dispatcher } from './dispatcher';
@@ -34,7 +42,6 @@ import type {
   AsyncActivityReply,
   AsyncActivityReport,
   AsyncActivityTarget,
-  CommandRecord,
   RunDescription,
   RunRef,
   StartWorkflowRequest,
@@ -45,6 +52,11 @@ import { chainTemplate, luaRetryPolicy } from './types';
 import type { MessageJobData, WorkflowTaskJobData } from './tasks';
 import { Visibility } from './visibility';
 import { Schedules } from './schedules';
+
+/** The transitions a script commits, where it joins several: each one's crash point follows it. */
+const COMMITTED: Record<string, string[]> = {
+  completeActivityAndWorkflowTask: ['completeActivityTask', 'completeWorkflowTask'],
+};
 
 /**
  * The engine of one namespace: every state transition of a run is one fenced Lua script
@@ -218,68 +230,11 @@ export class Engine {
    */
   async completeWorkflowTask(
     ref: RunRef & { token: string; queue?: string },
-    options: {
-      identity: string;
-      workerId: string;
-      stickyTimeout: number;
-      fence: number;
-      commands: CommandRecord[];
-      heartbeat?: boolean;
-      takenAt?: number;
-      /** For a task run on the events an activity's result was predicted to write: that activity's scheduled event id. */
-      predictedAfter?: number;
-    },
-  ): Promise<{
-    code: ReplyCode;
-    now: number;
-    startedActivities: Array<{ scheduledEventId: number; activity: ActivityState }>;
-    /** True when the task left no trace: a speculative task that only rejected updates. */
-    discarded: boolean;
-    /** The run's last event id after the completion (0 when it was refused). */
-    lastEventId: number;
-    /** After a heartbeat: the next task, taken by this worker. */
-    nextTask?: WorkflowTaskStart & { token: string };
-  }> {
-    const args: Array<string | number> = [
-      ref.token,
-      options.identity,
-      options.workerId,
-      options.stickyTimeout,
-      options.fence,
-      options.commands.length,
-    ];
-    for (const command of options.commands) {
-      args.push(command.eventType, JSON.stringify(command.attributes), JSON.stringify(command.meta));
-    }
-    // The optional arguments, without trailing empty ones.
-    const optional = [
-      options.heartbeat ? '1' : '',
-      options.takenAt ?? '',
-      options.takenAt === undefined ? '' : (ref.queue ?? ''),
-      options.predictedAfter ?? '',
-    ];
-    while (optional.at(-1) === '') optional.pop();
-    args.push(...optional);
-    const reply = await this.transition('completeWorkflowTask', ref, args);
-    const started = (reply.extra[1] as string[] | undefined) ?? [];
-    const startedActivities: Array<{ scheduledEventId: number; activity: ActivityState }> = [];
-    for (let i = 0; i < started.length; i += 2) {
-      startedActivities.push({ scheduledEventId: Number(started[i]), activity: parseActivityState(started[i + 1]!) });
-    }
-    // A speculative task that only rejected updates wrote nothing (updates.lua).
-    const discarded = Number(reply.extra[2] ?? 0) === 1;
-    const next = reply.extra[3] as [string, string, string, StreamEntry[], string[]] | undefined;
-    const nextTask = next && {
-      token: next[0],
-      attempt: Number(next[1]),
-      startedEventId: Number(next[2]),
-      now: reply.now,
-      scheduledTime: reply.now,
-      events: next[3].map(historyEventFromStreamEntry),
-      updates: parseUpdateRequests(next[4]),
-    };
-    const lastEventId = reply.code === ReplyCode.Ok ? Number(reply.extra[0]) : 0;
-    return { code: reply.code, now: reply.now, startedActivities, discarded, lastEventId, nextTask };
+    options: WorkflowTaskCompletion,
+  ): Promise<WorkflowTaskCompletionReply> {
+    return workflowTaskCompletionReply(
+      await this.transition('completeWorkflowTask', ref, workflowTaskCompletionArgs(ref.token, ref.queue, options)),
+    );
   }
 
   /**
@@ -330,39 +285,11 @@ export class Engine {
     workerId: string,
     outcome: ActivityOutcome,
     heartbeatDetails?: Payload[],
-    eager?: { identity: string; seenEventId: number; at?: number; predictedFrom?: number },
-  ): Promise<{ recorded: boolean; workflowTask?: WorkflowTaskStart & { token: string } }> {
-    const body =
-      outcome.kind === 'completed' ? outcome.result : outcome.kind === 'failed' ? outcome.failure : outcome.details;
-    const facts = outcome.kind === 'failed' ? outcome.facts : {};
-    const reply = await this.transition('completeActivityTask', ref, [
-      ref.scheduledEventId,
-      ref.attempt,
-      workerId,
-      outcome.kind,
-      JSON.stringify(body),
-      JSON.stringify(facts),
-      heartbeatDetails ? JSON.stringify(heartbeatDetails) : '',
-      eager?.identity ?? '',
-      eager?.seenEventId ?? 0,
-      eager?.at ?? '',
-      eager?.predictedFrom ?? '',
-    ]);
-    const task = reply.extra[1] as [string, string, string, StreamEntry[]] | undefined;
-    return {
-      recorded: reply.code === ReplyCode.Ok,
-      workflowTask: task && {
-        token: task[0],
-        attempt: Number(task[1]),
-        startedEventId: Number(task[2]),
-        now: reply.now,
-        // Scheduled and taken in the same script: no time in a queue.
-        scheduledTime: reply.now,
-        events: task[3].map(historyEventFromStreamEntry),
-        // Taken eagerly only when no task was pending, so no update waits (updates.lua).
-        updates: [],
-      },
-    };
+    eager?: EagerWorkflowTask,
+  ): Promise<ActivityCompletionReply> {
+    return activityCompletionReply(
+      await this.transition('completeActivityTask', ref, activityCompletionArgs(ref, workerId, outcome, heartbeatDetails, eager)),
+    );
   }
 
   /**
@@ -418,10 +345,10 @@ export class Engine {
 
   /**
    * Records a completed attempt (as {@link completeActivityTask}, taking the next workflow task
-   * eagerly at `task.now`) and, in the same round trip, completes that task, which the worker ran
-   * on the events {@link activityCompletedTask} predicted. Both are fenced: when the events or the
-   * time were not as predicted, the completion is `Stale` and writes nothing, and the activity's
-   * reply carries the task actually taken (if it was; without its events) to run the ordinary way.
+   * eagerly at `task.now`) and, in the same call, completes that task, which the worker ran on the
+   * events {@link activityCompletedTask} predicted. Both are fenced: when the events or the time
+   * were not as predicted, the completion is `Stale` and writes nothing, and the activity's reply
+   * carries the task actually taken (if it was; without its events) to run the ordinary way.
    */
   async completeActivityWithNextTask(
     ref: RunRef & { scheduledEventId: number; attempt: number },
@@ -429,29 +356,19 @@ export class Engine {
     result: Payload[],
     heartbeatDetails: Payload[] | undefined,
     task: WorkflowTaskStart & { token: string },
-    completion: Parameters<Engine['completeWorkflowTask']>[1],
-  ): Promise<{
-    activity: Awaited<ReturnType<Engine['completeActivityTask']>>;
-    workflowTask: Awaited<ReturnType<Engine['completeWorkflowTask']>>;
-  }> {
-    const identity = completion.identity;
-    // Sent back to back, so that the second finds the task the first took (one fsync for both).
-    const [activity, workflowTask] = await Promise.all([
-      // The worker holds every event the first writes: none are sent back.
-      this.completeActivityTask(ref, workerId, { kind: 'completed', result }, heartbeatDetails, {
-        identity,
-        seenEventId: task.startedEventId,
-        at: task.now,
-        // The four events the result writes end at the task's WorkflowTaskStarted.
-        predictedFrom: task.startedEventId - 4,
-      }),
-      this.completeWorkflowTask(
-        { workflowId: ref.workflowId, runId: ref.runId, token: task.token },
-        { ...completion, predictedAfter: ref.scheduledEventId },
-      ),
-    ]);
-    return { activity, workflowTask };
+    completion: WorkflowTaskCompletion,
+  ): Promise<{ activity: ActivityCompletionReply; workflowTask: WorkflowTaskCompletionReply }> {
+    const eager = { identity: completion.identity, seenEventId: task.startedEventId };
+    const args = [
+      ...activityCompletionArgs(ref, workerId, { kind: 'completed', result }, heartbeatDetails, eager),
+      task.now,
+      // The four events the result writes end at the task's WorkflowTaskStarted.
+      task.startedEventId - 4,
+      ...workflowTaskCompletionArgs(task.token, undefined, completion),
+    ];
+    return joinedCompletionReplies(await this.transition('completeActivityAndWorkflowTask', ref, args));
   }
+
 
   /** Records a heartbeat; undefined when the attempt is no longer current (it should stop). */
   async recordHeartbeat(
@@ -952,7 +869,7 @@ export class Engine {
       await (this.durability ? this.replicated(script, ref, keyList, argv) : this.scripts.call(script, keyList, argv)),
     );
     this.clock.observe(reply.now);
-    crashPoint(`afterCommit:${script}`);
+    for (const committed of COMMITTED[script] ?? [script]) crashPoint(`afterCommit:${committed}`);
     if (reply.dispatch.length > 0) {
       const history = firstTaskHistory ? (reply.extra[1] as StreamEntry[] | undefined) : undefined;
       await this.dispatcher.dispatch(keys.shard, reply.dispatch, reply.now, history);

@@ -141,8 +141,7 @@ end
 -- stream-node-max-bytes, 4 KiB by default, however small the history).
 --------------------------------------------------------------------------------------------------
 local RUNNING_ONLY = { wfto = true, wtok = true, wsch = true, wstd = true, wst = true, wsct = true, wq = true,
-  stto = true, nbuf = true, rdl = true, wsp = true, widn = true, uacc = true, mxe = true, mxb = true, wlf = true,
-  wprd = true }
+  stto = true, nbuf = true, rdl = true, wsp = true, widn = true, uacc = true, mxe = true, mxb = true, wlf = true }
 -- Past these the compaction is not worth its copy: a history of several stream nodes wastes at
 -- most its last node's slack, and a state hash this large is not a listpack anyway.
 local COMPACT_MAX_FIELDS, COMPACT_MAX_HISTORY_BYTES, COMPACT_MAX_EVENTS = 200, 4096, 100

@@ -37,9 +37,6 @@
     uacc    number of updates accepted and not completed (settled when the run closes)
     wlf     the last failure of the workflow task in progress, JSON { cause, failure } ('' once a
             task completes): what describe() shows of a task that keeps failing
-    wprd    the scheduled event id of the activity whose result took the workflow task in
-            progress for a worker that ran it on predicted events (completeActivityTask), until
-            that worker's completion; read and written directly (not in FIELDS)
 
     par     a child run's parent, JSON { workflowId, runId, initiatedEventId } (children.lua);
             copied to the next run of its chain (continue-as-new, retry, cron), whose last run

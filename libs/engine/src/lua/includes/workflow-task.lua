@@ -24,14 +24,21 @@ local function wft_queue(attempt)
   return get('tq')
 end
 
+-- Arms the start-to-close timeout of the workflow task in progress.
+local function arm_wft()
+  local timeout = getn('wfto')
+  add_deadline(deadline_member('wto', get('wtok')), NOW + timeout, timeout)
+end
+
 -- Takes the scheduled workflow task for a worker: WorkflowTaskStarted at `at` (default now; not
 -- for a transient retry attempt, whose events are written when it completes) and, unless
--- `unarmed` (the task completes in the same call), the task's start-to-close timeout.
+-- `unarmed` (the task completes in the same call), the task's start-to-close timeout. `unqueued`:
+-- the task was scheduled in this call and never waited on a sticky queue (no timeout to drop).
 -- Returns the attempt and the WorkflowTaskStarted event id (0 when none was written).
-local function start_wft(identity, at, unarmed)
+local function start_wft(identity, at, unarmed, unqueued)
   at = at or NOW
   local tok = get('wtok')
-  if string.sub(get('wq') or '', 1, 1) == '@' then remove_deadline(deadline_member('stk', tok)) end
+  if not unqueued and string.sub(get('wq') or '', 1, 1) == '@' then remove_deadline(deadline_member('stk', tok)) end
   local attempt = getn('watt')
   local started = 0
   if getn('wsp') > 0 then
@@ -43,10 +50,7 @@ local function start_wft(identity, at, unarmed)
   set('wft', 'started')
   set('wstd', started)
   set('wst', at)
-  if not unarmed then
-    local timeout = getn('wfto')
-    add_deadline(deadline_member('wto', tok), NOW + timeout, timeout)
-  end
+  if not unarmed then arm_wft() end
   return attempt, started
 end
 
@@ -66,7 +70,8 @@ end
 -- Schedules the next workflow task. Attempts after the first are transient, as in Temporal:
 -- their Scheduled/Started events are written only if the attempt completes. `eager` names a
 -- worker that takes the task at once if it would be routed to that worker's sticky queue
--- ({ worker, identity }); it then gets no job. Returns true when the task was taken eagerly.
+-- ({ worker, identity, unarmed }: start_wft); it then gets no job. Returns true when the task was
+-- taken eagerly.
 -- A `speculative` task (one that only delivers updates) writes no event until it has something to
 -- record (materialize_wft).
 local function schedule_wft(attempt, delay, eager, speculative)
@@ -87,7 +92,7 @@ local function schedule_wft(attempt, delay, eager, speculative)
   set('wq', queue)
   tok = get('wtok')
   if eager and delay == 0 and queue == '@' .. eager.worker then
-    start_wft(eager.identity)
+    start_wft(eager.identity, nil, eager.unarmed, true)
     return true
   end
   outbox_add(wft_member(tok, queue), NOW + delay)
