@@ -136,9 +136,10 @@ end
 -- A closed run kept for its retention, compacted once when it closes (BENCHMARKS.md, "Memory of a
 -- closed run"): its state hash loses the fields only a running run needs and is written anew, so
 -- that it is a listpack again (a hash that once held a value over hash-max-listpack-value, such as
--- an activity's JSON, stays a hash table for good); and a small history is rewritten with DUMP and
--- RESTORE, which leaves its stream node at its size (XADD preallocates a node of
--- stream-node-max-bytes, 4 KiB by default, however small the history).
+-- an activity's JSON, stays a hash table for good); and a small history is copied (COPY, then
+-- RENAME over the original), which leaves its stream node at its size (XADD preallocates a node
+-- of stream-node-max-bytes, 4 KiB by default, however small the history; a copy allocates each
+-- node at its length).
 --------------------------------------------------------------------------------------------------
 local RUNNING_ONLY = { wfto = true, wtok = true, wsch = true, wstd = true, wst = true, wsct = true, wq = true,
   stto = true, nbuf = true, rdl = true, wsp = true, widn = true, uacc = true, mxe = true, mxb = true, wlf = true }
@@ -162,10 +163,10 @@ local function compact_closed_run()
     state = nil
   end
   if small_history then
-    -- pcall and REPLACE: where RESTORE is not allowed (an ACL without @dangerous) or memory is
-    -- full, the history stays as it was and the close still commits.
-    local dump = redis.pcall('DUMP', K_HIST)
-    if type(dump) == 'string' then redis.pcall('RESTORE', K_HIST, 0, dump, 'REPLACE') end
+    -- pcall: where COPY is not allowed (an ACL, a Redis before 6.2) or memory is full, the history
+    -- stays as it was and the close still commits. The copy's key shares the history's hash tag.
+    local copy = K_HIST .. ':compact'
+    if redis.pcall('COPY', K_HIST, copy, 'REPLACE') == 1 then redis.call('RENAME', copy, K_HIST) end
   end
 end
 
