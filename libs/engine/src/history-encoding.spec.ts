@@ -71,6 +71,7 @@ describe('history encoding', () => {
         input: [payload({ input: 'x', '"identity":': '"identity":', type: { data: [1, '\u0001\u001f', '\\"input\\":'] } }), payload('{"metadata":{"encoding":"json/plain"},"data":1}')],
         identity: 'a"b\\',
       }],
+      ['several payloads, back to back', { input: [payload(1), payload('two'), payload([3])], result: [payload(null)] }],
       ['names with digits and other characters, unicode', { a1: 1, 'scheduled-EventId': 2, 'ünïcode': 'émoji 🎉', '': 3 }],
       ['an encoding other than json/plain', { result: [{ metadata: { encoding: 'binary/encrypted', keyId: 'k1' }, data: 'AAEC' }] }],
       ['an empty object', {}],
@@ -81,6 +82,12 @@ describe('history encoding', () => {
       const stored = await encode(json);
       expect(decodeAttributes(stored)).toBe(json);
       expect(JSON.parse(decodeAttributes(stored))).toEqual(attributes);
+    });
+
+    it('stores every JSON payload prefix as one byte', async () => {
+      const stored = await encode(JSON.stringify(samples[2]![1]));
+      expect(stored.split('\x01')).toHaveLength(5);
+      expect(stored).not.toContain('json/plain');
     });
 
     it('halves the attributes of a typical event', async () => {
