@@ -114,19 +114,11 @@ function RUNS.create_run(o)
   local fields = { status = 'RUNNING', wid = o.wid, type = o.type, tq = o.tq, start = NOW, last = 0,
     wfto = o.wfto, wft = '', wtok = 0, sticky = '', stto = 0, creq = 0, hsz = 0, mxe = o.mxe, mxb = o.mxb }
   for field, value in pairs(fields) do set(field, value) end
-  local chain = { 'att', o.att or 1 }
+  -- The chain fields too go out with the state's one write (flush_state).
+  set('att', o.att or 1)
   for _, field in ipairs(CHAIN_FIELDS) do
     local value = o.chain and o.chain[field]
-    if value and value ~= '' then
-      chain[#chain + 1] = field
-      chain[#chain + 1] = value
-    end
-  end
-  redis.call('HSET', K_STATE, unpack(chain))
-  -- Those of them that are scalar fields (state.lua's FIELDS, read as false when unset) are read
-  -- through get(): keep its copy current.
-  for i = 1, #chain, 2 do
-    if state[chain[i]] ~= nil then state[chain[i]] = chain[i + 1] end
+    if value and value ~= '' then set(field, value) end
   end
   redis.call('HSET', K_WID, 'run', RUN_ID, 'status', 'RUNNING')
   for _, index in ipairs({ K_OPEN, K_TAG .. ':vis:all', K_TAG .. ':vis:type:' .. o.type, K_TAG .. ':vis:tq:' .. o.tq }) do

@@ -139,9 +139,11 @@ local function get(field)
   return state[field]
 end
 local function getn(field) return tonumber(get(field)) or 0 end
+-- A field set to the value it holds is not written again.
 local function set(field, value)
   if not state then load_state() end
   if type(value) == 'number' then value = string.format('%d', value) end
+  if state[field] == value then return end
   state[field] = value
   dirty[field] = true
 end
