@@ -129,20 +129,21 @@ export async function readRunDetails(engine: Engine, ref: RunRef): Promise<RunDe
   const replies = await engine.redis
     .multi()
     .hgetall(keys.state)
+    .hgetall(keys.runActivities(ref.runId))
     .xrange(keys.history, '1-0', '1-0')
     .xrevrange(keys.history, '+', '-', 'COUNT', 1)
     .exec();
   if (!replies) return undefined;
   for (const [error] of replies) if (error) throw error;
   const state = replies[0]![1] as Record<string, string>;
-  const [first] = replies[1]![1] as StreamEntry[];
-  const [last] = replies[2]![1] as StreamEntry[];
+  const activities = replies[1]![1] as Record<string, string>;
+  const [first] = replies[2]![1] as StreamEntry[];
+  const [last] = replies[3]![1] as StreamEntry[];
   if (!state['status']) return undefined;
   const running = state['status'] === 'RUNNING';
   const pendingActivities = running
-    ? Object.entries(state)
-        .filter(([field]) => /^a:\d+$/.test(field))
-        .map(([field, json]) => pendingActivity(Number(field.slice(2)), json))
+    ? Object.entries(activities)
+        .map(([scheduledEventId, json]) => pendingActivity(Number(scheduledEventId), json))
         .sort((a, b) => a.scheduledEventId - b.scheduledEventId)
     : [];
   const pendingChildren = running

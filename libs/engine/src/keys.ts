@@ -9,6 +9,7 @@
  * | `P:{ns:s}:run:<runId>` | hash | execution state of a run |
  * | `P:{ns:s}:hist:<runId>` | stream | the run's history, entry id `<eventId>-0` |
  * | `P:{ns:s}:buf:<runId>` | list | events buffered while a workflow task runs |
+ * | `P:{ns:s}:acts:<runId>` | hash | the run's pending activities (scheduled event id -> state JSON) while it runs |
  * | `P:{ns:s}:wid:<workflowId>` | hash | the workflow id's current run and its status |
  * | `P:{ns:s}:outbox` | zset | task descriptors committed but not yet consumed |
  * | `P:{ns:s}:deadlines` | zset | timeouts and timers of the shard's runs, by due time |
@@ -66,6 +67,7 @@ export class NamespaceKeys {
       runsOfType: (workflowType) => `${tag}:vis:type:${workflowType}`,
       runsOfTaskQueue: (taskQueue) => `${tag}:vis:tq:${taskQueue}`,
       runState: (runId) => `${tag}:run:${runId}`,
+      runActivities: (runId) => `${tag}:acts:${runId}`,
     };
   }
 
@@ -170,6 +172,8 @@ export interface ShardKeys {
   runsOfType(workflowType: string): string;
   runsOfTaskQueue(taskQueue: string): string;
   runState(runId: string): string;
+  /** A run's pending activities (Lua builds it as `K_TAG .. ':acts:' .. runId`). */
+  runActivities(runId: string): string;
 }
 
 export interface RunKeys extends ShardKeys {

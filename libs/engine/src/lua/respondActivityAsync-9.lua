@@ -35,15 +35,12 @@ local act
 local byId = sid == ''
 if byId then
   -- The pending activity with this id (the lowest scheduled event id, should ids repeat).
-  local fields = redis.call('HGETALL', K_STATE)
+  local pending = redis.call('HGETALL', K_ACTS)
   local found
-  for i = 1, #fields, 2 do
-    local field = fields[i]
-    if string.sub(field, 1, 2) == 'a:' then
-      local candidate = cjson.decode(fields[i + 1])
-      local id = tonumber(string.sub(field, 3))
-      if candidate.id == activityId and (not found or id < found) then found, act = id, candidate end
-    end
+  for i = 1, #pending, 2 do
+    local candidate = cjson.decode(pending[i + 1])
+    local id = tonumber(pending[i])
+    if candidate.id == activityId and (not found or id < found) then found, act = id, candidate end
   end
   if not act then return reply(E_STALE, 'activityId') end
   sid = tostring(found)

@@ -13,14 +13,11 @@ local CLOSED_UNSUCCESSFULLY = { FAILED = true, CANCELED = true, TERMINATED = tru
 -- are built on the shard prefix) as terminateWorkflow does, then points the call back at its own
 -- run. What was set for the call's run before is written first.
 local function terminate_other_run(run_id, attrs)
-  flush_state()
-  local own = { K_STATE, K_HIST, K_BUF, RUN_ID, WFT_NEEDED }
-  K_STATE, K_HIST, K_BUF = K_TAG .. ':run:' .. run_id, K_TAG .. ':hist:' .. run_id, K_TAG .. ':buf:' .. run_id
-  RUN_ID, state = run_id, nil
+  local own, needed = RUN_ID, WFT_NEEDED
+  use_run(run_id)
   close_run('TERMINATED', 'WorkflowExecutionTerminated', attrs)
-  flush_state()
-  K_STATE, K_HIST, K_BUF, RUN_ID, WFT_NEEDED = own[1], own[2], own[3], own[4], own[5]
-  state = nil
+  use_run(own)
+  WFT_NEEDED = needed
 end
 
 -- Decides a start of the call's run (RUN_ID) against the workflow id's current run:

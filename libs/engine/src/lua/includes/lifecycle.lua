@@ -11,22 +11,25 @@
 -- Clears what a closing run still has pending; running attempts are told to stop, since their
 -- outcome can no longer be recorded.
 local function settle_pending()
+  local activities = redis.call('HGETALL', K_ACTS)
+  for i = 1, #activities, 2 do
+    local id, act = activities[i], cjson.decode(activities[i + 1])
+    clear_attempt_deadlines(id, act)
+    disarm(id, act, 's2c')
+    outbox_remove(act_member(id, act))
+    if act.std > 0 then
+      redis.call('PUBLISH', CHANNEL .. ':worker:' .. act.wkr, RUN_ID .. '|' .. id .. '|' .. act.att)
+    else
+      WITHDRAW[#WITHDRAW + 1] = act_member(id, act)
+    end
+  end
+  if #activities > 0 then redis.call('DEL', K_ACTS) end
   local fields = redis.call('HKEYS', K_STATE)
   for _, field in ipairs(fields) do
     -- Per-item fields are "<letter>:<id>": a byte comparison passes over the scalar ones.
     local kind, id
     if string.byte(field, 2) == 58 then kind, id = string.match(field, '^(%a):(%d+)$') end
-    if kind == 'a' then
-      local act = load_activity(id)
-      clear_attempt_deadlines(id, act)
-      disarm(id, act, 's2c')
-      outbox_remove(act_member(id, act))
-      if act.std > 0 then
-        redis.call('PUBLISH', CHANNEL .. ':worker:' .. act.wkr, RUN_ID .. '|' .. id .. '|' .. act.att)
-      else
-        WITHDRAW[#WITHDRAW + 1] = act_member(id, act)
-      end
-    elseif kind == 't' then
+    if kind == 't' then
       remove_deadline(deadline_member('tmr', id))
     elseif kind == 'c' then
       -- A pending child (children.lua): its parent close policy.
@@ -76,7 +79,7 @@ local function delete_run()
       if string.sub(flat[i], 1, 1) == 'x' then messages = true end
     end
   end
-  redis.call('DEL', K_STATE, K_HIST, K_BUF)
+  redis.call('DEL', K_STATE, K_HIST, K_BUF, K_ACTS)
   if messages then
     for _, field in ipairs({ 'wid', 'type', 'par' }) do
       if get(field) then
@@ -134,12 +137,13 @@ end
 
 --------------------------------------------------------------------------------------------------
 -- A closed run kept for its retention, compacted once when it closes (BENCHMARKS.md, "Memory of a
--- closed run"): its state hash loses the fields only a running run needs and is written anew, so
--- that it is a listpack again (a hash that once held a value over hash-max-listpack-value, such as
--- an activity's JSON, stays a hash table for good); and a small history is copied (COPY, then
--- RENAME over the original), which leaves its stream node at its size (XADD preallocates a node
--- of stream-node-max-bytes, 4 KiB by default, however small the history; a copy allocates each
--- node at its length).
+-- closed run"): its state hash loses the fields only a running run needs, in place while it is a
+-- listpack (its values are small: activities have their own hash), else written anew, so that it
+-- is a listpack again (a hash that once held a value over hash-max-listpack-value, such as a
+-- failure, stays a hash table for good); and a small history is copied (COPY, then RENAME over
+-- the original), which leaves its stream node at its size (XADD preallocates a node of
+-- stream-node-max-bytes, 4 KiB by default, however small the history; a copy allocates each node
+-- at its length).
 --------------------------------------------------------------------------------------------------
 local RUNNING_ONLY = { wfto = true, wtok = true, wsch = true, wstd = true, wst = true, wsct = true, wq = true,
   stto = true, nbuf = true, rdl = true, wsp = true, widn = true, uacc = true, mxe = true, mxb = true, wlf = true }
@@ -148,9 +152,15 @@ local RUNNING_ONLY = { wfto = true, wtok = true, wsch = true, wstd = true, wst =
 local COMPACT_MAX_FIELDS, COMPACT_MAX_HISTORY_BYTES, COMPACT_MAX_EVENTS = 200, 4096, 100
 
 local function compact_closed_run()
-  -- Read before the hash is rewritten: the copy of its fields in `state` is not used after it.
+  -- Read before the hash changes: the copy of its fields in `state` is not used after it.
   local small_history = getn('last') <= COMPACT_MAX_EVENTS and getn('hsz') <= COMPACT_MAX_HISTORY_BYTES
-  if redis.call('HLEN', K_STATE) <= COMPACT_MAX_FIELDS then
+  state = nil
+  -- (A listpack was a ziplist before Redis 7.)
+  if redis.call('OBJECT', 'ENCODING', K_STATE) ~= 'hashtable' then
+    local fields = {}
+    for field in pairs(RUNNING_ONLY) do fields[#fields + 1] = field end
+    redis.call('HDEL', K_STATE, unpack(fields))
+  elseif redis.call('HLEN', K_STATE) <= COMPACT_MAX_FIELDS then
     local flat, kept = redis.call('HGETALL', K_STATE), {}
     for i = 1, #flat, 2 do
       if not RUNNING_ONLY[flat[i]] then
@@ -160,7 +170,6 @@ local function compact_closed_run()
     end
     redis.call('DEL', K_STATE)
     redis.call('HSET', K_STATE, unpack(kept))
-    state = nil
   end
   if small_history then
     -- pcall: where COPY is not allowed (an ACL, a Redis before 6.2) or memory is full, the history

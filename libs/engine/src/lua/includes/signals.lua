@@ -24,12 +24,3 @@ local function signal_run(attrs)
   return true
 end
 
--- Points the call at another run of the same workflow id (the same shard, so the same slot):
--- its state, history and buffer keys are built on the shard prefix. What was set for the run
--- the call pointed at before is written first.
-local function use_run(run_id)
-  flush_state()
-  K_STATE, K_HIST, K_BUF = K_TAG .. ':run:' .. run_id, K_TAG .. ':hist:' .. run_id, K_TAG .. ':buf:' .. run_id
-  RUN_ID = run_id
-  state = nil
-end

@@ -52,23 +52,6 @@
                           policy), rid (its run id, once started) }; gone once its close is recorded
     cs:<initiatedEventId> the child's ChildWorkflowExecutionStarted event id, until its close event
                           (which names it) is appended
-    a:<scheduledEventId>  a pending activity, JSON (load_activity / save_activity); gone once it
-                          closes. The engine's ActivityState (engine.ts) is read from it:
-      id, type, tq        activity id, activity type, task queue
-      att                 current attempt
-      sch, asch           first schedule time, this attempt's schedule time (after its backoff) (ms)
-      std                 this attempt's start time (ms), 0 while not started
-      s2c, s2s, stc, hb   schedule-to-close, schedule-to-start, start-to-close, heartbeat timeouts
-                          (ms, 0 = none)
-      rp                  retry policy: ii initial interval (ms), bc backoff coefficient, mi maximum
-                          interval (ms), ma maximum attempts (0 = unlimited), nr non-retryable types
-      creq                ActivityTaskCancelRequested event id, 0 while none
-      idn, wkr            identity and worker id running the attempt (unset while queued)
-      lhb, hbd            time (ms) and details (JSON payloads) of the latest heartbeat, of this or
-                          an earlier attempt (a failure's final details count as one); unset until
-                          one (describe's lastHeartbeatTime, heartbeatDetails)
-      lf                  the previous attempt's failure (JSON), the next attempt's lastFailure
-      dl                  deadlines armed for it: { s2c, s2s, stc, hb } = 1 (see activity.lua)
     t:<timerStartedEventId>  a pending timer: its timer id (load_timer / save_timer); gone once it
                           fires or is cancelled
     r:<requestId>         '1' for each signal request id recorded (signals.lua): a request sent
@@ -85,6 +68,27 @@
     uq                    ids of the admitted updates no workflow task accepted or rejected yet,
                           JSON array in admission order; absent when none
 
+  The run's pending activities: hash K_ACTS, `<tag>:acts:<runId>` (beside the state hash, so that
+  the state hash keeps small values and stays a listpack: BENCHMARKS.md, "Memory of a closed run"),
+  one field per activity, by its ActivityTaskScheduled event id, JSON (load_activity /
+  save_activity); gone once it closes, and the whole hash when the run closes (Redis drops an
+  empty hash). The engine's ActivityState (engine.ts) is read from it:
+    id, type, tq        activity id, activity type, task queue
+    att                 current attempt
+    sch, asch           first schedule time, this attempt's schedule time (after its backoff) (ms)
+    std                 this attempt's start time (ms), 0 while not started
+    s2c, s2s, stc, hb   schedule-to-close, schedule-to-start, start-to-close, heartbeat timeouts
+                        (ms, 0 = none)
+    rp                  retry policy: ii initial interval (ms), bc backoff coefficient, mi maximum
+                        interval (ms), ma maximum attempts (0 = unlimited), nr non-retryable types
+    creq                ActivityTaskCancelRequested event id, 0 while none
+    idn, wkr            identity and worker id running the attempt (unset while queued)
+    lhb, hbd            time (ms) and details (JSON payloads) of the latest heartbeat, of this or
+                        an earlier attempt (a failure's final details count as one); unset until
+                        one (describe's lastHeartbeatTime, heartbeatDetails)
+    lf                  the previous attempt's failure (JSON), the next attempt's lastFailure
+    dl                  deadlines armed for it: { s2c, s2s, stc, hb } = 1 (see activity.lua)
+
   Other hashes the scripts use:
     KEYS[7] (workflow id)   run (the id's current run id), status (that run's status)
     K_TAG..':settings'      retention (ms a closed run is kept), copied from the namespace meta
@@ -95,6 +99,8 @@
 -- The call's keys, arguments and clock, set by begin_run. Loaded as a function library these
 -- locals outlive a call, so every per-call value lives here and begin_run resets it.
 local K_STATE, K_HIST, K_BUF, K_OUTBOX, K_DEADLINES, K_WAKES, K_WID, K_OPEN, K_CLOSED
+-- The run's pending activities (legend above), built on K_TAG like every other run key.
+local K_ACTS
 -- The shard's key prefix "P:{ns:s}" (hash tag included), taken from the outbox key: keys built on
 -- it (the shard's live workers and settings, a run's index entries) share the script's slot.
 local K_TAG
@@ -111,6 +117,7 @@ local function begin_run(KEYS, ARGV)
     KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
   K_TAG = string.sub(K_OUTBOX, 1, #K_OUTBOX - #':outbox')
   RUN_ID, CHANNEL = ARGV[1], ARGV[2]
+  K_ACTS = K_TAG .. ':acts:' .. RUN_ID
   NOW, REAL_NOW = now_ms(K_TAG)
   state, dirty, DISPATCH, WITHDRAW, WFT_NEEDED = nil, {}, {}, {}, false
 end
@@ -158,21 +165,31 @@ local function flush_state()
 end
 local function running() return get('status') == 'RUNNING' end
 
+-- Points the call at another run of the call's shard (the same slot): its keys are built on the
+-- shard prefix. What was set for the run the call pointed at before is written first.
+local function use_run(run_id)
+  flush_state()
+  K_STATE, K_HIST, K_BUF = K_TAG .. ':run:' .. run_id, K_TAG .. ':hist:' .. run_id, K_TAG .. ':buf:' .. run_id
+  K_ACTS = K_TAG .. ':acts:' .. run_id
+  RUN_ID = run_id
+  state = nil
+end
+
 --------------------------------------------------------------------------------------------------
--- Per-item fields: pending activities (a:<id>) and timers (t:<id>)
+-- Pending activities (K_ACTS) and timers (t:<id>)
 --------------------------------------------------------------------------------------------------
 local function load_activity(sid)
-  local raw = redis.call('HGET', K_STATE, 'a:' .. sid)
+  local raw = redis.call('HGET', K_ACTS, sid)
   if not raw then return nil end
   return cjson.decode(raw)
 end
 -- Returns the JSON written (an eager start's reply carries it too).
 local function save_activity(sid, act)
   local json = cjson.encode(act)
-  redis.call('HSET', K_STATE, 'a:' .. sid, json)
+  redis.call('HSET', K_ACTS, sid, json)
   return json
 end
-local function delete_activity(sid) redis.call('HDEL', K_STATE, 'a:' .. sid) end
+local function delete_activity(sid) redis.call('HDEL', K_ACTS, sid) end
 
 local function load_timer(id) return redis.call('HGET', K_STATE, 't:' .. id) end
 local function save_timer(id, timerId) redis.call('HSET', K_STATE, 't:' .. id, timerId) end
