@@ -4,6 +4,7 @@
  * together as one call (`completeActivityAndWorkflowTask`: `Engine.completeActivityWithNextTask`).
  */
 import type { Payload } from '@durabull/common';
+import { encodeAttributes } from './history-encoding';
 import { historyEventFromStreamEntry, parseActivityState } from './replies';
 import type { StreamEntry } from './replies';
 import { ReplyCode } from './scripts';
@@ -50,6 +51,20 @@ export interface ActivityCompletionReply {
   workflowTask?: WorkflowTaskStart & { token: string };
 }
 
+/**
+ * Commands whose attributes `completeWorkflowTask` reads as JSON (a run's close, which it
+ * publishes; an update's rejection, which it keeps). The others it only appends: they go stored
+ * already (encodeAttributes), with the length of their JSON (meta `bytes`, what the history size
+ * counts), so that Redis does not encode them.
+ */
+const READ_AS_JSON = new Set([
+  'WorkflowExecutionCompleted',
+  'WorkflowExecutionFailed',
+  'WorkflowExecutionCanceled',
+  'WorkflowExecutionContinuedAsNew',
+  'WorkflowExecutionUpdateRejected',
+]);
+
 /** `completeWorkflowTask`'s ARGV[3..]. */
 export function workflowTaskCompletionArgs(token: string, queue: string | undefined, options: WorkflowTaskCompletion): Array<string | number> {
   const args: Array<string | number> = [
@@ -60,8 +75,10 @@ export function workflowTaskCompletionArgs(token: string, queue: string | undefi
     options.fence,
     options.commands.length,
   ];
-  for (const command of options.commands) {
-    args.push(command.eventType, JSON.stringify(command.attributes), JSON.stringify(command.meta));
+  for (const { eventType, attributes, meta } of options.commands) {
+    const json = JSON.stringify(attributes);
+    if (READ_AS_JSON.has(eventType)) args.push(eventType, json, JSON.stringify(meta));
+    else args.push(eventType, encodeAttributes(json), JSON.stringify({ ...meta, bytes: Buffer.byteLength(json) }));
   }
   // The optional arguments, without trailing empty ones.
   const optional = [

@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { EventType, WorkflowNotFoundError } from '@durabull/common';
 import { RedisConnection } from './connection';
 import { Engine } from './engine';
+import { decodeAttributes } from './history-encoding';
 import { parseClosedRunMessage } from './replies';
 import type { CommandRecord } from './types';
 import { ReplyCode, scriptLibrary } from './scripts';
@@ -113,6 +114,24 @@ describe.each(['functions', 'eval'] as const)('Engine fences (scripts run as %s)
       EventType.WorkflowTaskCompleted,
       EventType.TimerStarted,
     ]);
+  });
+
+  it("counts the history's size in bytes of its JSON attributes, also of the commands a worker sends encoded", async () => {
+    const { ref, task } = await startedTask();
+    const keys = engine.keys.run(ref.workflowId, ref.runId);
+    const scheduled = {
+      eventType: EventType.ActivityTaskScheduled,
+      attributes: { activityId: '1', activityType: 'überprüfen', taskQueue: 'q', input: [{ metadata: { encoding: 'json/plain' }, data: '✓' }], workflowTaskCompletedEventId: 4 },
+      meta: { id: '1', type: 'überprüfen', tq: 'q', s2c: 0, s2s: 0, stc: 10_000, hb: 0, rp: { ii: 1000, bc: 2, mi: 100_000, ma: 0, nr: [] } },
+    };
+    expect((await completeWith(task, 3, scheduled)).code).toBe(ReplyCode.Ok);
+    const entries = await connection.client.xrange(keys.history, '-', '+');
+    const jsonBytes = entries.map(([, fields]) => Buffer.byteLength(decodeAttributes(fields[fields.indexOf('a') + 1]!)));
+    expect(Number(await connection.client.hget(keys.state, 'hsz'))).toBe(jsonBytes.reduce((a, b) => a + b));
+    // Stored as the Lua writer stores it: the payload prefix a byte, the names codes.
+    const stored = entries[4]![1][entries[4]![1].indexOf('a') + 1]!;
+    expect(stored).not.toContain('"activityType":');
+    expect(JSON.parse(decodeAttributes(stored))).toEqual(scheduled.attributes);
   });
 
   it('rejects a second start of the same workflow task (a duplicate job)', async () => {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EventType } from '@durabull/common';
 import { RedisConnection } from './connection';
-import { ATTRIBUTE_CODES, EVENT_TYPE_CODES, JSON_PAYLOAD_PREFIX, decodeAttributes, decodeEventType } from './history-encoding';
+import { ATTRIBUTE_CODES, EVENT_TYPE_CODES, JSON_PAYLOAD_PREFIX, decodeAttributes, decodeEventType, encodeAttributes } from './history-encoding';
 import { historyEventFromStreamEntry } from './replies';
 
 const HISTORY_LUA = readFileSync(join(__dirname, 'lua', 'includes', 'history.lua'), 'utf8');
@@ -82,6 +82,11 @@ describe('history encoding', () => {
       const stored = await encode(json);
       expect(decodeAttributes(stored)).toBe(json);
       expect(JSON.parse(decodeAttributes(stored))).toEqual(attributes);
+    });
+
+    it.each(samples)('encodes %s in TypeScript byte for byte as the Lua writer does', async (_what, attributes) => {
+      const json = JSON.stringify(attributes);
+      expect(encodeAttributes(json)).toBe(await encode(json));
     });
 
     it('stores every JSON payload prefix as one byte', async () => {

@@ -1,6 +1,8 @@
 // How history events are stored compactly in their stream, and the one decoder every reader goes
 // through. The writer is lua/includes/history.lua (append): its EVENT_CODES and ATTRIBUTE_CODES
-// tables mirror the two lists below (history-encoding.spec.ts compares them). A closed
+// tables mirror the two lists below (history-encoding.spec.ts compares them). Attributes a worker
+// sends whole (a workflow task's commands) it encodes itself with encodeAttributes, which writes
+// exactly what the Lua writer would, so that Redis does not spend its time on it. A closed
 // one-activity run's history takes about half the memory it took as plain names and JSON
 // (BENCHMARKS.md, "Memory of a closed run").
 //
@@ -155,6 +157,18 @@ for (const [code, name] of ATTRIBUTE_CODES) {
   if (code.length === 1) ONE_BYTE[code.charCodeAt(0)] = text;
   else ESCAPED.set(code.charCodeAt(1), text);
 }
+/** The code of each attribute name. */
+const CODE_OF_NAME = new Map(ATTRIBUTE_CODES.slice(1).map(([code, name]) => [name, code]));
+
+/**
+ * JSON attributes as they are stored: what `encode_attrs` (lua/includes/history.lua) writes, byte
+ * for byte. A `"<name>":` is replaced where its name is ASCII letters only (Lua's `%a+`).
+ */
+export function encodeAttributes(json: string): string {
+  const withPayloads = json.includes(JSON_PAYLOAD_PREFIX) ? json.split(JSON_PAYLOAD_PREFIX).join('\x01') : json;
+  return withPayloads.replace(/"([A-Za-z]+)":/g, (text, name: string) => CODE_OF_NAME.get(name) ?? text);
+}
+
 const unknownCode = (code: string) => new Error(`History attributes hold an unknown code ${JSON.stringify(code)}`);
 
 /** A stored event type (`t`): its code, or its name for a type without one. */

@@ -12,7 +12,10 @@
   ARGV[6]     sticky schedule-to-start timeout (ms), 0 for no stickiness
   ARGV[7]     last event id the commands were computed against (the fence)
   ARGV[8]     number of commands N, followed by N triples:
-              event type, event attributes (JSON), engine metadata (JSON):
+              event type, event attributes (JSON), engine metadata (JSON). Attributes may come
+              stored already (encoded: includes/history.lua), with their JSON's length in bytes as
+              metadata `bytes`; those of a command that closes the run or rejects an update do not.
+              The metadata by type:
                 ActivityTaskScheduled        { id, type, tq, s2c, s2s, stc, hb, rp = { ii, bc, mi, ma, nr }, eager }
                                              (eager = 1: this worker starts the first attempt itself, no job)
                 TimerStarted                 { ms, timerId }

@@ -72,11 +72,13 @@ local function encode_attrs(attrs)
 end
 -- history-encoding end
 
-local function append(etype, ts, attrs)
+-- With `jsonBytes`, `attrs` come stored already (encoded by the worker: history-encoding.ts
+-- encodeAttributes), and their JSON has that many bytes, which the history size counts.
+local function append(etype, ts, attrs, jsonBytes)
   local id = getn('last') + 1
   set('last', id)
-  set('hsz', getn('hsz') + #attrs)
-  redis.call('XADD', K_HIST, id .. '-0', 't', EVENT_CODES[etype] or etype, 'ts', jint(ts), 'a', encode_attrs(attrs))
+  set('hsz', getn('hsz') + (jsonBytes or #attrs))
+  redis.call('XADD', K_HIST, id .. '-0', 't', EVENT_CODES[etype] or etype, 'ts', jint(ts), 'a', jsonBytes and attrs or encode_attrs(attrs))
   return id
 end
 

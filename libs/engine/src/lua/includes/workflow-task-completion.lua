@@ -147,7 +147,7 @@ local function complete_workflow_task(A, unarmed)
       RUNS.finish_run(command.closes, etype, attrs, meta, meta)
       return 1, get('last'), STARTED
     end
-    if command.silent then command.apply(nil, meta, attrs) else command.apply(append(etype, NOW, attrs), meta) end
+    if command.silent then command.apply(nil, meta, attrs) else command.apply(append(etype, NOW, attrs, meta.bytes), meta) end
   end
 
   if flush_buffer() then WFT_NEEDED = true end
