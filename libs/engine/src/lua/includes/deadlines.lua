@@ -18,11 +18,13 @@ local function arm_wake(due, span)
   local at = math.ceil(due / g) * g
   if redis.call('ZCOUNT', K_WAKES, due, at) == 0 then
     redis.call('ZADD', K_WAKES, at, at)
-    outbox_add('wake|' .. at, at)
+    outbox_add('wake|' .. jint(at), at)
   end
 end
+-- (A number concatenated is formatted as a float, `%.14g`: jint is 3 times as fast.)
+local function deadline_part(x) return type(x) == 'number' and jint(x) or x or '' end
 local function deadline_member(kind, a, b)
-  return kind .. '|' .. (a or '') .. '|' .. (b or '') .. '|' .. RUN_ID .. '|' .. get('wid')
+  return kind .. '|' .. deadline_part(a) .. '|' .. deadline_part(b) .. '|' .. RUN_ID .. '|' .. get('wid')
 end
 local function add_deadline(member, due, span)
   redis.call('ZADD', K_DEADLINES, due, member)

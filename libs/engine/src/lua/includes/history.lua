@@ -78,7 +78,7 @@ local function append(etype, ts, attrs, jsonBytes)
   local id = getn('last') + 1
   set('last', id)
   set('hsz', getn('hsz') + (jsonBytes or #attrs))
-  redis.call('XADD', K_HIST, id .. '-0', 't', EVENT_CODES[etype] or etype, 'ts', jint(ts), 'a', jsonBytes and attrs or encode_attrs(attrs))
+  redis.call('XADD', K_HIST, string.format('%d-0', id), 't', EVENT_CODES[etype] or etype, 'ts', jint(ts), 'a', jsonBytes and attrs or encode_attrs(attrs))
   return id
 end
 
