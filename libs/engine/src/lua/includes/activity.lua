@@ -52,10 +52,13 @@ end
 local function forget_activity(sid, act)
   clear_attempt_deadlines(sid, act)
   disarm(sid, act, 's2c')
-  local member = act_member(sid, act)
-  outbox_remove(member)
-  -- A queued attempt is withdrawn from its queue; a running one is left to finish and be fenced.
-  if act.std == 0 then WITHDRAW[#WITHDRAW + 1] = member end
+  -- A queued attempt is withdrawn from its queue; a running one is left to finish and be fenced
+  -- (its task left the outbox when it started).
+  if act.std == 0 then
+    local member = act_member(sid, act)
+    outbox_remove(member)
+    WITHDRAW[#WITHDRAW + 1] = member
+  end
   delete_activity(sid)
 end
 

@@ -16,11 +16,12 @@ local function settle_pending()
     local id, act = activities[i], cjson.decode(activities[i + 1])
     clear_attempt_deadlines(id, act)
     disarm(id, act, 's2c')
-    outbox_remove(act_member(id, act))
     if act.std > 0 then
       redis.call('PUBLISH', CHANNEL .. ':worker:' .. act.wkr, RUN_ID .. '|' .. id .. '|' .. act.att)
     else
-      WITHDRAW[#WITHDRAW + 1] = act_member(id, act)
+      local member = act_member(id, act)
+      outbox_remove(member)
+      WITHDRAW[#WITHDRAW + 1] = member
     end
   end
   if #activities > 0 then redis.call('DEL', K_ACTS) end
