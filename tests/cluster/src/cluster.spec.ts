@@ -106,7 +106,7 @@ describe('Durabull on a Redis Cluster', () => {
 
     // One slot per call, as the server computes it.
     const seen = new Set(calls.map((call) => call.script));
-    for (const script of ['startWorkflow', 'completeWorkflowTask', 'completeActivityTask', 'fireDeadline', 'requestCancelWorkflow', 'terminateWorkflow', 'sweepShard']) {
+    for (const script of ['startWorkflow', 'completeWorkflowTask', 'completeActivityAndWorkflowTask', 'fireDeadline', 'requestCancelWorkflow', 'terminateWorkflow', 'sweepShard']) {
       expect(seen).toContain(script);
     }
     const slotsPerCall = await Promise.all(calls.map(async (call) => new Set(await Promise.all(call.keys.map(keyslot))).size));
