@@ -11,6 +11,7 @@ import { ReplyCode } from './scripts';
 import type { RunReply } from './scripts';
 import type { ActivityOutcome, ActivityState, CommandRecord, RunRef, WorkflowTaskStart } from './types';
 import { parseUpdateRequests } from './updates';
+import type { UpdateRequest } from './updates';
 
 /** A workflow task's completion (`Engine.completeWorkflowTask`). */
 export interface WorkflowTaskCompletion {
@@ -91,6 +92,16 @@ export function workflowTaskCompletionArgs(token: string, queue: string | undefi
   return args;
 }
 
+/** A workflow task a script scheduled and took for the caller (the events: those after what the caller holds). */
+type TakenTask = [token: string, attempt: string, startedEventId: string, events: StreamEntry[], ...rest: unknown[]];
+
+function takenTask(raw: TakenTask, now: number, updates: UpdateRequest[]): WorkflowTaskStart & { token: string } {
+  const [token, attempt, startedEventId, events] = raw;
+  // Scheduled and taken in the same script: no time in a queue.
+  return { token, attempt: Number(attempt), startedEventId: Number(startedEventId), now, scheduledTime: now, events: events.map(historyEventFromStreamEntry), updates };
+}
+
+/** What `completeWorkflowTask` replied. */
 export function workflowTaskCompletionReply(reply: RunReply): WorkflowTaskCompletionReply {
   const started = (reply.extra[1] as string[] | undefined) ?? [];
   const startedActivities: Array<{ scheduledEventId: number; activity: ActivityState }> = [];
@@ -99,16 +110,9 @@ export function workflowTaskCompletionReply(reply: RunReply): WorkflowTaskComple
   }
   // A speculative task that only rejected updates wrote nothing (updates.lua).
   const discarded = Number(reply.extra[2] ?? 0) === 1;
-  const next = reply.extra[3] as [string, string, string, StreamEntry[], string[]] | undefined;
-  const nextTask = next && {
-    token: next[0],
-    attempt: Number(next[1]),
-    startedEventId: Number(next[2]),
-    now: reply.now,
-    scheduledTime: reply.now,
-    events: next[3].map(historyEventFromStreamEntry),
-    updates: parseUpdateRequests(next[4]),
-  };
+  // After a heartbeat: the task, then the update requests it delivers.
+  const next = reply.extra[3] as TakenTask | undefined;
+  const nextTask = next && takenTask(next, reply.now, parseUpdateRequests(next[4] as string[]));
   const lastEventId = reply.code === ReplyCode.Ok ? Number(reply.extra[0]) : 0;
   return { code: reply.code, now: reply.now, startedActivities, discarded, lastEventId, nextTask };
 }
@@ -136,21 +140,13 @@ export function activityCompletionArgs(
   ];
 }
 
+/** What `completeActivityTask` replied. */
 export function activityCompletionReply(reply: RunReply): ActivityCompletionReply {
-  const task = reply.extra[1] as [string, string, string, StreamEntry[]] | undefined;
+  const task = reply.extra[1] as TakenTask | undefined;
   return {
     recorded: reply.code === ReplyCode.Ok,
-    workflowTask: task && {
-      token: task[0],
-      attempt: Number(task[1]),
-      startedEventId: Number(task[2]),
-      now: reply.now,
-      // Scheduled and taken in the same script: no time in a queue.
-      scheduledTime: reply.now,
-      events: task[3].map(historyEventFromStreamEntry),
-      // Taken eagerly only when no task was pending, so no update waits (updates.lua).
-      updates: [],
-    },
+    // Taken eagerly only when no task was pending, so no update waits (updates.lua).
+    workflowTask: task && takenTask(task, reply.now, []),
   };
 }
 
