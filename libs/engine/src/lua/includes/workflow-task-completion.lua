@@ -14,8 +14,8 @@ local task_identity, task_worker, STARTED
 
 -- The commands this task accepts, by event type: either `closes` (the run status it closes the
 -- run with; the close event is the command's event) or `apply(id, meta)`, which gives effect to
--- a command once its event was appended as event `id` (`meta`: its engine metadata, above); a
--- `silent` command appends no event: `apply(nil, meta, attributes)`.
+-- a command once its event was appended as event `id` (`meta`: its engine metadata, listed in
+-- completeWorkflowTask-9.lua); a `silent` command appends no event: `apply(nil, meta, attributes)`.
 -- A command type not listed here is refused before anything is written (E_UNKNOWN_COMMAND).
 local COMMANDS = {
   ActivityTaskScheduled = { apply = function(id, meta)
