@@ -14,17 +14,10 @@ local function settle_pending()
   local activities = redis.call('HGETALL', K_ACTS)
   for i = 1, #activities, 2 do
     local id, act = activities[i], cjson.decode(activities[i + 1])
-    clear_attempt_deadlines(id, act)
-    disarm(id, act, 's2c')
-    if act.std > 0 then
-      redis.call('PUBLISH', CHANNEL .. ':worker:' .. act.wkr, RUN_ID .. '|' .. id .. '|' .. act.att)
-    else
-      local member = act_member(id, act)
-      outbox_remove(member)
-      WITHDRAW[#WITHDRAW + 1] = member
-    end
+    -- A running attempt's worker is told to cancel it.
+    if act.std > 0 then redis.call('PUBLISH', CHANNEL .. ':worker:' .. act.wkr, RUN_ID .. '|' .. id .. '|' .. act.att) end
+    forget_activity(id, act)
   end
-  if #activities > 0 then redis.call('DEL', K_ACTS) end
   local fields = redis.call('HKEYS', K_STATE)
   for _, field in ipairs(fields) do
     -- Per-item fields are "<letter>:<id>": a byte comparison passes over the scalar ones.
