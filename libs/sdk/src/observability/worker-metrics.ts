@@ -30,10 +30,14 @@ export class WorkerMetrics {
   readonly cacheMisses: MeterCounter;
   readonly cacheSize: MeterGauge;
 
+  /** The worker's labels, frozen: a meter finds a frozen label set's series without building its key. */
+  private readonly base: Readonly<{ namespace: string; task_queue: string }>;
+
   constructor(
     readonly meter: MetricMeter,
-    private readonly base: { namespace: string; task_queue: string },
+    base: { namespace: string; task_queue: string },
   ) {
+    this.base = Object.freeze({ namespace: base.namespace, task_queue: base.task_queue });
     const n = WorkerMetricNames;
     this.workflowTaskScheduleToStart = meter.histogram(
       n.workflowTaskScheduleToStartLatency,

@@ -140,7 +140,7 @@ end
 -- at its length).
 --------------------------------------------------------------------------------------------------
 local RUNNING_ONLY = { wfto = true, wtok = true, wsch = true, wstd = true, wst = true, wsct = true, wq = true,
-  stto = true, nbuf = true, rdl = true, wsp = true, widn = true, uacc = true, mxe = true, mxb = true, wlf = true }
+  stto = true, nbuf = true, rdl = true, wsp = true, widn = true, uacc = true, uq = true, mxe = true, mxb = true, wlf = true }
 -- Past these the compaction is not worth its copy: a history of several stream nodes wastes at
 -- most its last node's slack, and a state hash this large is not a listpack anyway.
 local COMPACT_MAX_FIELDS, COMPACT_MAX_HISTORY_BYTES, COMPACT_MAX_EVENTS = 200, 4096, 100

@@ -1,7 +1,7 @@
 --[[
   Updates (Temporal's workflow updates): a request admitted on a running run is kept in the run
   state as u:<updateId> (see the legend in state.lua) and its id is queued in the field `uq` (a
-  JSON array, absent when empty) until a workflow task accepts or rejects it. Every workflow task
+  JSON array, empty or absent when none) until a workflow task accepts or rejects it. Every workflow task
   start hands the queued requests to the worker (startWorkflowTask), so a task that fails, times
   out or dies re-delivers them. A stage change is published on "<channel prefix>:updates" as
   "<runId>|<updateId>": the client then reads u:<updateId>.
@@ -38,14 +38,16 @@ local function save_update(uid, u)
 end
 
 -- The ids of admitted updates no workflow task has accepted or rejected yet, in admission order.
+-- A scalar field (read with the state): most runs never have an update, and checking for them
+-- costs no command.
 local function admitted_updates()
-  local raw = redis.call('HGET', K_STATE, 'uq')
-  if not raw then return {} end
+  local raw = get('uq')
+  if not raw or raw == '' then return {} end
   return cjson.decode(raw)
 end
 local function set_admitted_updates(ids)
-  -- cjson encodes an empty table as an object: an empty queue is no field.
-  if #ids == 0 then redis.call('HDEL', K_STATE, 'uq') else redis.call('HSET', K_STATE, 'uq', cjson.encode(ids)) end
+  -- cjson encodes an empty table as an object: an empty queue is ''.
+  set('uq', #ids == 0 and '' or cjson.encode(ids))
 end
 local function dequeue_update(uid)
   local ids, left = admitted_updates(), {}
@@ -57,7 +59,7 @@ end
 
 -- Schedules a speculative workflow task for the admitted updates when the run has none pending.
 local function ensure_update_wft()
-  if running() and (get('wft') == '' or not get('wft')) and redis.call('HEXISTS', K_STATE, 'uq') == 1 then
+  if running() and (get('wft') == '' or not get('wft')) and (get('uq') or '') ~= '' then
     schedule_wft(1, 0, nil, true)
   end
 end
@@ -67,14 +69,15 @@ end
 local ACCEPTED_UPDATE_COMPLETED_WORKFLOW = '{"failure":{"message":"Workflow Update failed because the Workflow completed before the Update completed.",' ..
   '"source":"Durabull","applicationFailureInfo":{"type":"AcceptedUpdateCompletedWorkflow","nonRetryable":true}}}'
 local function settle_updates()
-  for _, uid in ipairs(admitted_updates()) do
+  local admitted = admitted_updates()
+  for _, uid in ipairs(admitted) do
     local u = load_update(uid)
     if u then
       u.st, u.i = 'aborted', nil
       save_update(uid, u)
     end
   end
-  redis.call('HDEL', K_STATE, 'uq')
+  if #admitted > 0 then set_admitted_updates({}) end
   if getn('uacc') == 0 then return end
   set('uacc', 0)
   local fields = redis.call('HKEYS', K_STATE)
