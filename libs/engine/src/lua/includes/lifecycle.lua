@@ -134,7 +134,8 @@ end
 -- closed run"): its state hash loses the fields only a running run needs, in place while it is a
 -- listpack (its values are small: activities have their own hash), else written anew, so that it
 -- is a listpack again (a hash that once held a value over hash-max-listpack-value, such as a
--- failure, stays a hash table for good); and a small history is copied (COPY, then RENAME over
+-- failure, stays a hash table for good; one too large to rewrite loses them in place); what the
+-- closing call changed of those fields is not written at all; and a small history is copied (COPY, then RENAME over
 -- the original), which leaves its stream node at its size (XADD preallocates a node of
 -- stream-node-max-bytes, 4 KiB by default, however small the history; a copy allocates each node
 -- at its length).
@@ -149,12 +150,7 @@ local function compact_closed_run()
   -- Read before the hash changes: the copy of its fields in `state` is not used after it.
   local small_history = getn('last') <= COMPACT_MAX_EVENTS and getn('hsz') <= COMPACT_MAX_HISTORY_BYTES
   state = nil
-  -- (A listpack was a ziplist before Redis 7.)
-  if redis.call('OBJECT', 'ENCODING', K_STATE) ~= 'hashtable' then
-    local fields = {}
-    for field in pairs(RUNNING_ONLY) do fields[#fields + 1] = field end
-    redis.call('HDEL', K_STATE, unpack(fields))
-  elseif redis.call('HLEN', K_STATE) <= COMPACT_MAX_FIELDS then
+  if redis.call('OBJECT', 'ENCODING', K_STATE) == 'hashtable' and redis.call('HLEN', K_STATE) <= COMPACT_MAX_FIELDS then
     local flat, kept = redis.call('HGETALL', K_STATE), {}
     for i = 1, #flat, 2 do
       if not RUNNING_ONLY[flat[i]] then
@@ -164,6 +160,11 @@ local function compact_closed_run()
     end
     redis.call('DEL', K_STATE)
     redis.call('HSET', K_STATE, unpack(kept))
+  else
+    -- A listpack in place (a ziplist before Redis 7); a hash table too large to rewrite stays one.
+    local fields = {}
+    for field in pairs(RUNNING_ONLY) do fields[#fields + 1] = field end
+    redis.call('HDEL', K_STATE, unpack(fields))
   end
   if small_history then
     -- pcall: where COPY is not allowed (an ACL, a Redis before 6.2) or memory is full, the history
@@ -182,6 +183,10 @@ local function reply(code, ...)
   enforce_history_limits()
   -- The run closed in this call (delete_run, which deletes it, clears dirty).
   local closed = dirty['close'] and get('status') ~= 'RUNNING'
+  -- What changed of the fields the compaction drops is not written first.
+  if closed then
+    for field in pairs(RUNNING_ONLY) do dirty[field] = nil end
+  end
   flush_state()
   if closed then compact_closed_run() end
   return { code, jint(NOW), DISPATCH, WITHDRAW, ... }
