@@ -130,9 +130,10 @@ local E_UNKNOWN_COMMAND = -7
 --------------------------------------------------------------------------------------------------
 -- Scalar fields
 --------------------------------------------------------------------------------------------------
--- The run's scalar fields are read with one HMGET on first use and written back with one HSET
--- when the script replies: a transition costs two hash commands, however many fields it touches.
--- FIELDS lists every scalar field of the legend above (a field missing here reads as false).
+-- The run's scalar fields are read on first use (load_state: HLEN, then HGETALL or HMGET) and
+-- written back with one HSET when the script replies: a transition costs the same few hash
+-- commands however many fields it touches. FIELDS lists every scalar field of the legend above:
+-- those read by name from a large hash (a field missing reads as false or nil).
 local FIELDS = { 'status', 'last', 'wid', 'type', 'tq', 'start', 'close', 'wfto', 'wft', 'wtok', 'watt', 'wsch',
   'wstd', 'wst', 'wsct', 'wq', 'sticky', 'stto', 'creq', 'nbuf', 'rdl', 'hsz', 'mxe', 'mxb',
   'wsp', 'widn', 'uacc', 'uq', 'wlf', 'par' }
@@ -143,7 +144,10 @@ local FIELDS = { 'status', 'last', 'wid', 'type', 'tq', 'start', 'close', 'wfto'
 local READ_WHOLE_MAX_FIELDS = 64
 local function load_state()
   state = {}
-  if redis.call('HLEN', K_STATE) <= READ_WHOLE_MAX_FIELDS then
+  local size = redis.call('HLEN', K_STATE)
+  -- A run being created has no hash yet.
+  if size == 0 then return end
+  if size <= READ_WHOLE_MAX_FIELDS then
     local flat = redis.call('HGETALL', K_STATE)
     for i = 1, #flat, 2 do state[flat[i]] = flat[i + 1] end
     return
