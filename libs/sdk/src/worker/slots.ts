@@ -7,7 +7,7 @@ export class Slots {
   private used = 0;
   private readonly waiting: Array<() => void> = [];
   private readonly waitingFirst: Array<() => void> = [];
-  /** Who waits for a slot to be free without taking it ({@link whenFree}). */
+  /** Who waits for a slot to be freed without taking it ({@link whenReleased}). */
   private readonly watching: Array<() => void> = [];
 
   constructor(readonly size: number) {}
@@ -46,9 +46,8 @@ export class Slots {
     });
   }
 
-  /** Resolves when a slot is free (at once if one is), without taking it. */
-  whenFree(): Promise<void> {
-    if (this.free > 0) return Promise.resolve();
+  /** Resolves the next time a slot is freed (not handed to a task waiting for one), without taking it. */
+  whenReleased(): Promise<void> {
     return new Promise((resolve) => this.watching.push(resolve));
   }
 

@@ -285,7 +285,12 @@ export class Worker {
           connection() as Redis,
           taskQueue,
           runner.slots,
-          (task) => this.inBackground(runner.run(task), task),
+          runner.eagerActivities ? this.activityTasks?.slots : undefined,
+          (task) => {
+            const running = runner.run(task);
+            this.inBackground(running, task);
+            return running;
+          },
           () => this.state === 'running',
           this.logger,
         );
