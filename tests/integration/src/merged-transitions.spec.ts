@@ -219,15 +219,12 @@ describe("a run's first task", () => {
     const held = new Held();
     const worker = env.newWorker({ taskQueue: 'q', workflows: [HeldStep], activities: [held], maxConcurrentActivityTaskExecutions: 1 });
     const results = worker.runUntil(Promise.all(handles.map((handle) => handle.result())));
-    try {
-      await held.started;
-      // The only activity slot is taken: the other runs stay on the list (on a cluster, where
-      // there is no list, their tasks came as jobs), however long the activity runs.
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      expect(await engine.redis.llen(engine.keys.firstTasks('q'))).toBe(onCluster ? 0 : 2);
-    } finally {
-      held.release();
-    }
+    await held.started;
+    // The only activity slot is taken: the other runs stay on the list (on a cluster, where there
+    // is no list, their tasks came as jobs), however long the activity runs.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await engine.redis.llen(engine.keys.firstTasks('q'))).toBe(onCluster ? 0 : 2);
+    held.release();
     expect(await results).toEqual(['h0', 'h1', 'h2']);
     expect(takes.mock.calls.length > 0).toBe(!onCluster);
     for (const [, , max] of takes.mock.calls) expect(max).toBe(1);
