@@ -36,38 +36,6 @@ class OneStep {
   }
 }
 
-/** An activity that runs until it is let go: what holds a worker's activity slot. */
-class Held {
-  private letGo!: () => void;
-  private readonly released = new Promise<void>((resolve) => (this.letGo = resolve));
-  /** Resolves when the first attempt is running. */
-  readonly started: Promise<void>;
-  private markStarted!: () => void;
-
-  constructor() {
-    this.started = new Promise((resolve) => (this.markStarted = resolve));
-  }
-
-  release(): void {
-    this.letGo();
-  }
-
-  @Activity()
-  async hold(value: string): Promise<string> {
-    this.markStarted();
-    await this.released;
-    return value;
-  }
-}
-
-@WorkflowDefn()
-class HeldStep {
-  @WorkflowRun()
-  async run(value: string): Promise<string> {
-    return await workflow.executeActivity(Held.prototype.hold, value, { startToCloseTimeout: '5s' });
-  }
-}
-
 /** Returns, in its first activation, the signals it had by then. */
 @WorkflowDefn()
 class FirstLook {
@@ -207,29 +175,6 @@ describe("a run's first task", () => {
     }
     expect(takes.mock.calls.some(([, , max]) => max === 2)).toBe(!onCluster);
     expect(await engine.redis.llen(engine.keys.firstTasks('q'))).toBe(0);
-  });
-
-  it('is taken only while an activity slot is free for the activity it schedules, which then starts at once', async () => {
-    const { engine } = env.client;
-    const handles = await Promise.all(
-      Array.from({ length: 3 }, (_, i) => env.client.startWorkflow(HeldStep, { args: [`h${i}`], id: `held-${i}`, taskQueue: 'q' })),
-    );
-    const takes = jest.spyOn(engine, 'takeFirstTasks');
-    const queuedStarts = jest.spyOn(engine, 'startActivityTask');
-    const held = new Held();
-    const worker = env.newWorker({ taskQueue: 'q', workflows: [HeldStep], activities: [held], maxConcurrentActivityTaskExecutions: 1 });
-    const results = worker.runUntil(Promise.all(handles.map((handle) => handle.result())));
-    await held.started;
-    // The only activity slot is taken: the other runs stay on the list (on a cluster, where there
-    // is no list, their tasks came as jobs), however long the activity runs.
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(await engine.redis.llen(engine.keys.firstTasks('q'))).toBe(onCluster ? 0 : 2);
-    held.release();
-    expect(await results).toEqual(['h0', 'h1', 'h2']);
-    expect(takes.mock.calls.length > 0).toBe(!onCluster);
-    for (const [, , max] of takes.mock.calls) expect(max).toBe(1);
-    // Every activity started in the workflow task that scheduled it: none went through its queue.
-    if (!onCluster) expect(queuedStarts).not.toHaveBeenCalled();
   });
 
   it('is not queued for a start the id policy refused: no worker runs a phantom first task', async () => {

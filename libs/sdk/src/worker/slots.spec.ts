@@ -28,20 +28,4 @@ describe('Slots', () => {
     expect(await slots.acquireFirst(20)).toBe(true);
     expect(slots.free).toBe(0);
   });
-
-  it('tells a watcher when a slot is freed, not when it is handed to a task waiting for one', async () => {
-    const slots = new Slots(1);
-    expect(slots.tryAcquire()).toBe(true);
-    const waiting = slots.acquire();
-    let told = false;
-    void slots.whenReleased().then(() => (told = true));
-    slots.release();
-    await waiting;
-    await Promise.resolve();
-    expect(told).toBe(false);
-    slots.release();
-    await Promise.resolve();
-    expect(told).toBe(true);
-    expect(slots.free).toBe(1);
-  });
 });

@@ -7,7 +7,7 @@ export class Slots {
   private used = 0;
   private readonly waiting: Array<() => void> = [];
   private readonly waitingFirst: Array<() => void> = [];
-  /** Who waits for a slot to be freed without taking it ({@link whenReleased}). */
+  /** Who waits for a slot to be free without taking it ({@link whenFree}). */
   private readonly watching: Array<() => void> = [];
 
   constructor(readonly size: number) {}
@@ -46,8 +46,9 @@ export class Slots {
     });
   }
 
-  /** Resolves the next time a slot is freed (not handed to a task waiting for one), without taking it. */
-  whenReleased(): Promise<void> {
+  /** Resolves when a slot is free (at once if one is), without taking it. */
+  whenFree(): Promise<void> {
+    if (this.free > 0) return Promise.resolve();
     return new Promise((resolve) => this.watching.push(resolve));
   }
 

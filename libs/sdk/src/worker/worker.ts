@@ -285,12 +285,7 @@ export class Worker {
           connection() as Redis,
           taskQueue,
           runner.slots,
-          runner.eagerActivities ? this.activityTasks?.slots : undefined,
-          (task) => {
-            const running = runner.run(task);
-            this.inBackground(running, task);
-            return running;
-          },
+          (task) => this.inBackground(runner.run(task), task),
           () => this.state === 'running',
           this.logger,
         );
