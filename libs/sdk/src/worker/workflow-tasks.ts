@@ -160,7 +160,8 @@ export class WorkflowTaskRunner {
     // delivering updates) writes Scheduled, Started and Completed on completion.
     let completedEventId = fence + (start.startedEventId === 0 ? 3 : 1);
     const startedAt = performance.now();
-    const history = await this.historyFor(task, start, runtime);
+    // No await for the usual task, whose events are all the worker needs (a promise less each).
+    const history = this.hasHistoryFor(start, runtime) ? start.events : await this.readHistoryFor(task, start);
     // Events from the start of history rebuild the run: a runtime at hand is not theirs to continue.
     if (history[0]?.eventId === 1) runtime = undefined;
     const workflowType =
@@ -194,7 +195,7 @@ export class WorkflowTaskRunner {
       let commands: CommandRecord[];
       let reply: Awaited<ReturnType<Engine['completeWorkflowTask']>>;
       for (;;) {
-        const heartbeat = await this.runLocalActivities(runtime, localActivities, heartbeatAt);
+        const heartbeat = runtime.pendingLocalActivities > 0 && (await this.runLocalActivities(runtime, localActivities, heartbeatAt));
         commands = runtime.takeCommands(completedEventId, identity);
         this.warnOnLongHistory(runtime);
         for (const command of commands) {
@@ -345,14 +346,19 @@ export class WorkflowTaskRunner {
   }
 
   /**
-   * The events to run a task with. The engine sends those after the event id the worker said it
-   * held, but by the time the task runs, the run's runtime may have left the cache (evicted) or
-   * come back to it (a stale task held it meanwhile): events that neither continue the runtime at
-   * hand nor start the history are completed from its start, to rebuild the run by replay.
+   * Whether a task's own events are the events to run it with. The engine sends those after the
+   * event id the worker said it held, but by the time the task runs, the run's runtime may have
+   * left the cache (evicted) or come back to it (a stale task held it meanwhile): events that
+   * neither continue the runtime at hand nor start the history are completed from its start
+   * ({@link readHistoryFor}), to rebuild the run by replay.
    */
-  private async historyFor(task: WorkflowTaskJobData, start: WorkflowTaskStart, runtime: WorkflowRuntime | undefined): Promise<HistoryEvent[]> {
+  private hasHistoryFor(start: WorkflowTaskStart, runtime: WorkflowRuntime | undefined): boolean {
     const first = start.events[0]?.eventId;
-    if (first === undefined || first === 1 || first === (runtime?.lastEventId ?? 0) + 1) return start.events;
+    return first === undefined || first === 1 || first === (runtime?.lastEventId ?? 0) + 1;
+  }
+
+  /** The run's history up to the task's last event. */
+  private async readHistoryFor(task: WorkflowTaskJobData, start: WorkflowTaskStart): Promise<HistoryEvent[]> {
     const fence = start.events.at(-1)!.eventId;
     return (await this.engine.readHistory(task)).filter((event) => event.eventId <= fence);
   }
