@@ -131,12 +131,12 @@ end
 
 --------------------------------------------------------------------------------------------------
 -- A closed run kept for its retention, compacted once when it closes (BENCHMARKS.md, "Memory of a
--- closed run"): its state hash loses the fields only a running run needs, in place while it is a
--- listpack (its values are small: activities have their own hash), else written anew, so that it
--- is a listpack again (a hash that once held a value over hash-max-listpack-value, such as a
--- failure, stays a hash table for good; one too large to rewrite loses them in place); what the
--- closing call changed of those fields is not written at all; and a small history is copied (COPY, then RENAME over
--- the original), which leaves its stream node at its size (XADD preallocates a node of
+-- closed run"): its state hash loses the fields only a running run needs (what the closing call
+-- changed of them is not written at all), in place while it is a listpack (its values are small:
+-- activities have their own hash), else written anew, so that it is a listpack again (a hash that
+-- once held a value over hash-max-listpack-value, such as a failure, stays a hash table for good;
+-- one too large to rewrite loses them in place); and a small history is copied (COPY, then RENAME
+-- over the original), which leaves its stream node at its size (XADD preallocates a node of
 -- stream-node-max-bytes, 4 KiB by default, however small the history; a copy allocates each node
 -- at its length).
 --------------------------------------------------------------------------------------------------

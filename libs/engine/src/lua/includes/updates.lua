@@ -1,9 +1,9 @@
 --[[
   Updates (Temporal's workflow updates): a request admitted on a running run is kept in the run
-  state as u:<updateId> (see the legend in state.lua) and its id is queued in the field `uq` (a
-  JSON array, empty or absent when none) until a workflow task accepts or rejects it. Every workflow task
-  start hands the queued requests to the worker (startWorkflowTask), so a task that fails, times
-  out or dies re-delivers them. A stage change is published on "<channel prefix>:updates" as
+  state as u:<updateId> (see the legend in state.lua) and its id is queued in the scalar field
+  `uq` (a JSON array, '' or absent when none) until a workflow task accepts or rejects it. Every
+  workflow task start hands the queued requests to the worker (startWorkflowTask), so a task that
+  fails, times out or dies re-delivers them. A stage change is published on "<channel prefix>:updates" as
   "<runId>|<updateId>": the client then reads u:<updateId>.
 
   Stages of u:<id>.st:
