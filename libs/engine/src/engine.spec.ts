@@ -276,6 +276,39 @@ describe.each(['functions', 'eval'] as const)('Engine fences (scripts run as %s)
     });
   });
 
+  it('runs a run whose state hash has more fields than it reads whole (by name), and compacts it at its close', async () => {
+    const ref = { workflowId: 'many-fields', runId: randomUUID() };
+    await engine.startWorkflow({
+      ...ref,
+      workflowType: 'Fenced',
+      taskQueue: 'q',
+      attributes: { workflowType: 'Fenced', workflowId: ref.workflowId, taskQueue: 'q', input: [] },
+      workflowTaskTimeout: 10_000,
+      runTimeout: 0,
+    });
+    // Each signal's request id is kept in the state hash (r:<requestId>) until the run is deleted.
+    for (let i = 0; i < 70; i++) {
+      await engine.signalWorkflow(ref, { signalName: 'poke', input: [], identity: 'tester', requestId: `request-${i}` });
+    }
+    const keys = engine.keys.run(ref.workflowId, ref.runId);
+    expect(await connection.client.hlen(keys.state)).toBeGreaterThan(64);
+    const start = await engine.startWorkflowTask({ ...ref, token: '1', queue: 'q' }, 'tester', 0);
+    expect(start).toMatchObject({ attempt: 1, startedEventId: 73 });
+    expect(start!.events.filter((e) => e.eventType === EventType.WorkflowExecutionSignaled)).toHaveLength(70);
+    const reply = await completeWith({ ...ref, token: '1' }, 73, {
+      eventType: EventType.WorkflowExecutionCompleted,
+      attributes: { result: [], workflowTaskCompletedEventId: 74 },
+      meta: {},
+    });
+    expect(reply.code).toBe(ReplyCode.Ok);
+    expect((await engine.readHistory(ref)).slice(-2).map((e) => [e.eventId, e.eventType])).toEqual([
+      [74, EventType.WorkflowTaskCompleted],
+      [75, EventType.WorkflowExecutionCompleted],
+    ]);
+    expect(await connection.client.hmget(keys.state, 'status', 'last', 'wtok', 'wstd', 'uq')).toEqual(['COMPLETED', '75', null, null, null]);
+    expect((await connection.client.hkeys(keys.state)).filter((field) => field.startsWith('r:'))).toHaveLength(70);
+  });
+
   it('publishes a close with the close event when it is small, with the run id alone when it is not', async () => {
     const subscriber = connection.duplicate();
     const messages: string[] = [];
