@@ -11,7 +11,11 @@ export type Size = 'tiny' | 'full';
 export interface SizeProfile {
   /** One-activity workflows awaited one at a time; `runs` in total, split over `reps`. */
   latency: { runs: number; reps: number; warmup: number };
-  /** `workflows` one-activity workflows started at once, for each worker-process count. */
+  /**
+   * `workflows` one-activity workflows started at once, for each worker-process count. The
+   * warm-up is a batch as large, so the first repetition does not pay for the processes' first
+   * growth to that many runs in flight (BENCHMARKS.md, "The warm-up at the measured size").
+   */
   throughput: { workflows: number; reps: number; warmup: number; processes: number[] };
   /** One workflow starting `activities` activities at once. */
   fanout: { activities: number; reps: number; warmup: number };
@@ -37,7 +41,7 @@ export interface SizeProfile {
 export const SIZES: Record<Size, SizeProfile> = {
   full: {
     latency: { runs: 1000, reps: 5, warmup: 50 },
-    throughput: { workflows: 2000, reps: 5, warmup: 1000, processes: [1, 2] },
+    throughput: { workflows: 2000, reps: 5, warmup: 2000, processes: [1, 2] },
     fanout: { activities: 100, reps: 30, warmup: 3 },
     longHistory: { activities: 1000, reps: 5, window: 100 },
     openWorkflows: { workflows: 10_000, sleep: '60s', warmup: 20 },
@@ -47,7 +51,7 @@ export const SIZES: Record<Size, SizeProfile> = {
   },
   tiny: {
     latency: { runs: 5, reps: 1, warmup: 1 },
-    throughput: { workflows: 20, reps: 1, warmup: 2, processes: [1, 2] },
+    throughput: { workflows: 20, reps: 1, warmup: 20, processes: [1, 2] },
     fanout: { activities: 10, reps: 1, warmup: 1 },
     longHistory: { activities: 20, reps: 1, window: 5 },
     openWorkflows: { workflows: 50, sleep: '60s', warmup: 2 },
