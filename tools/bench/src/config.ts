@@ -12,9 +12,9 @@ export interface SizeProfile {
   /** One-activity workflows awaited one at a time; `runs` in total, split over `reps`. */
   latency: { runs: number; reps: number; warmup: number };
   /**
-   * `workflows` one-activity workflows started at once, for each worker-process count. The
-   * warm-up is a batch as large, so the first repetition does not pay for the processes' first
-   * growth to that many runs in flight (BENCHMARKS.md, "The warm-up at the measured size").
+   * `workflows` one-activity workflows started at once, for each worker-process count. Each
+   * side's warm-up batches are as large, so the first repetition does not pay for the processes'
+   * first growth to that many runs in flight (BENCHMARKS.md, "The warm-up").
    */
   throughput: { workflows: number; reps: number; warmup: number; processes: number[] };
   /** One workflow starting `activities` activities at once. */

@@ -18,6 +18,9 @@ import type { ResultRow, ScenarioResult } from '../report';
 import { median, ratio } from '../stats';
 import { OneActivityWorkflow } from '../workloads';
 
+/** Warm-up batches of each side, alternating, before the repetitions (BENCHMARKS.md, "The warm-up"). */
+const WARMUP_ROUNDS = 2;
+
 /** Runs the throughput scenario for each worker-process count of the profile. */
 export async function throughput(ctx: BenchContext, profile: SizeProfile['throughput']): Promise<ScenarioResult> {
   const began = performance.now();
@@ -126,8 +129,12 @@ async function runVariant(ctx: BenchContext, profile: SizeProfile['throughput'],
       return { rate: profile.workflows / (ms / 1000), commands };
     };
 
-    await durabullBatch(`p${processes}-warm-d`, profile.warmup);
-    await rawBatch(`p${processes}-warm-r`, profile.warmup);
+    // Alternating as the repetitions do: each side's first batch after the other's runs on code
+    // the other side's batch just used (ioredis, Node's streams), and is slower the first time.
+    for (let round = 0; round < WARMUP_ROUNDS; round++) {
+      await durabullBatch(`p${processes}-warm${round}-d`, profile.warmup);
+      await rawBatch(`p${processes}-warm${round}-r`, profile.warmup);
+    }
     const variant: Variant = { rates: { durabull: [], baseline: [] }, commands: { durabull: [], baseline: [] } };
     for (let rep = 0; rep < profile.reps; rep++) {
       const d = await rate(durabullBatch, `p${processes}-d${rep}`);
