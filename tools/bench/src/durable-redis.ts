@@ -1,9 +1,8 @@
-import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
-import { freePort, startServer, stopServers } from './replica-pair';
+import { startServer, stopServers } from './own-servers';
+import type { OwnServer } from './own-servers';
 
 /** The AOF fsync policies the benchmark's durable mode measures. */
 export const DURABILITY_POLICIES = ['always', 'everysec'] as const;
@@ -16,7 +15,7 @@ export type DurabilityPolicy = (typeof DURABILITY_POLICIES)[number];
  */
 export class DurableRedis {
   private constructor(
-    private readonly server: ChildProcess,
+    private readonly server: OwnServer,
     private readonly dir: string,
     readonly url: string,
     readonly policy: DurabilityPolicy,
@@ -24,31 +23,12 @@ export class DurableRedis {
 
   static async start(policy: DurabilityPolicy): Promise<DurableRedis> {
     const dir = mkdtempSync(join(tmpdir(), 'durabull-bench-aof-'));
-    const port = await freePort();
-    const server = startServer(port, dir, ['--appendonly', 'yes', '--appendfsync', policy]);
-    const durable = new DurableRedis(server, dir, `redis://127.0.0.1:${port}`, policy);
     try {
-      await durable.waitUntilReady();
-      return durable;
+      const server = await startServer(dir, () => ['--appendonly', 'yes', '--appendfsync', policy]);
+      return new DurableRedis(server, dir, `redis://127.0.0.1:${server.port}`, policy);
     } catch (error) {
-      await durable.stop();
+      rmSync(dir, { recursive: true, force: true });
       throw error;
-    }
-  }
-
-  private async waitUntilReady(): Promise<void> {
-    const redis = new Redis(this.url, { maxRetriesPerRequest: null, retryStrategy: () => 50 });
-    redis.on('error', () => undefined);
-    try {
-      const deadline = Date.now() + 15_000;
-      for (;;) {
-        const [, fsync] = ((await redis.config('GET', 'appendfsync').catch(() => [])) as string[]) ?? [];
-        if (fsync === this.policy) return;
-        if (Date.now() > deadline) throw new Error(`bench: the durable redis-server at ${this.url} did not start`);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-    } finally {
-      redis.disconnect();
     }
   }
 

@@ -1,12 +1,10 @@
 import { execFile } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Redis } from 'ioredis';
-import { startServer, stopServers } from './replica-pair';
+import { portIsFree, startServer, stopServers, waitForServer } from './own-servers';
+import type { OwnServer } from './own-servers';
 
 /** A node's cluster bus listens on its port + 10000. */
 const BUS_OFFSET = 10_000;
@@ -19,26 +17,27 @@ const BUS_OFFSET = 10_000;
  */
 export class LocalCluster {
   private constructor(
-    private readonly servers: ChildProcess[],
+    private readonly servers: OwnServer[],
     private readonly dir: string,
     readonly ports: number[],
   ) {}
 
   static async start(primaries = 3): Promise<LocalCluster> {
     const dir = mkdtempSync(join(tmpdir(), 'durabull-bench-cluster-'));
-    const servers: ChildProcess[] = [];
+    const servers: OwnServer[] = [];
     try {
-      const ports: number[] = [];
-      while (ports.length < primaries) ports.push(await freeNodePort(ports));
-      for (const port of ports) {
-        servers.push(
-          startServer(port, dir, ['--cluster-enabled', 'yes', '--cluster-config-file', join(dir, `nodes-${port}.conf`), '--cluster-node-timeout', '2000']),
-        );
-      }
-      for (const port of ports) await waitFor(port, async (redis) => (await redis.ping()) === 'PONG', 'answer PING');
+      const taken: number[] = [];
+      const pickPort = async () => {
+        const port = await freeNodePort(taken);
+        taken.push(port);
+        return port;
+      };
+      const options = (port: number) => ['--cluster-enabled', 'yes', '--cluster-config-file', join(dir, `nodes-${port}.conf`), '--cluster-node-timeout', '2000'];
+      while (servers.length < primaries) servers.push(await startServer(dir, options, pickPort));
+      const ports = servers.map((server) => server.port);
       await promisify(execFile)('redis-cli', ['--cluster', 'create', ...ports.map((port) => `127.0.0.1:${port}`), '--cluster-yes']);
-      for (const port of ports) {
-        await waitFor(port, async (redis) => /cluster_state:ok/.test(String(await redis.call('CLUSTER', 'INFO'))), 'reach cluster_state:ok');
+      for (const server of servers) {
+        await waitForServer(server, async (redis) => /cluster_state:ok/.test(String(await redis.call('CLUSTER', 'INFO'))), 'reach cluster_state:ok');
       }
       return new LocalCluster(servers, dir, ports);
     } catch (error) {
@@ -58,32 +57,13 @@ export class LocalCluster {
   }
 }
 
-async function waitFor(port: number, ready: (redis: Redis) => Promise<boolean>, what: string): Promise<void> {
-  const redis = new Redis({ host: '127.0.0.1', port, maxRetriesPerRequest: null, retryStrategy: () => 50, lazyConnect: false });
-  redis.on('error', () => undefined);
-  try {
-    const deadline = Date.now() + 20_000;
-    while (!(await ready(redis).catch(() => false))) {
-      if (Date.now() > deadline) throw new Error(`bench: cluster node 127.0.0.1:${port} did not ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  } finally {
-    redis.disconnect();
-  }
-}
-
-function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
-
-/** A free loopback port whose bus port (+10000) is free too. */
+/**
+ * A free loopback port whose bus port (+10000) is free too, both below Linux's ephemeral range
+ * (32768 and up), so that no connection made meanwhile takes one of them.
+ */
 async function freeNodePort(taken: number[]): Promise<number> {
   for (let i = 0; i < 200; i++) {
-    const port = 20_000 + Math.floor(Math.random() * 25_000);
+    const port = 12_000 + Math.floor(Math.random() * 10_000);
     if (taken.some((other) => Math.abs(other - port) % BUS_OFFSET === 0)) continue;
     if ((await portIsFree(port)) && (await portIsFree(port + BUS_OFFSET))) return port;
   }
