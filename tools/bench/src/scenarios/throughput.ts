@@ -67,6 +67,7 @@ export async function throughput(ctx: BenchContext, profile: SizeProfile['throug
       workflows: profile.workflows,
       reps: profile.reps,
       warmup: profile.warmup,
+      warmupRounds: WARMUP_ROUNDS,
       processes: profile.processes.join(','),
       activityConcurrency: TUNING.maxConcurrentActivityTaskExecutions,
       workflowConcurrency: TUNING.maxConcurrentWorkflowTaskExecutions,
@@ -129,8 +130,8 @@ async function runVariant(ctx: BenchContext, profile: SizeProfile['throughput'],
       return { rate: profile.workflows / (ms / 1000), commands };
     };
 
-    // Alternating as the repetitions do: each side's first batch after the other's runs on code
-    // the other side's batch just used (ioredis, Node's streams), and is slower the first time.
+    // Alternating as the repetitions do: Durabull's first batch after the chain's first one, in the
+    // same processes, ran slower than the batches after it.
     for (let round = 0; round < WARMUP_ROUNDS; round++) {
       await durabullBatch(`p${processes}-warm${round}-d`, profile.warmup);
       await rawBatch(`p${processes}-warm${round}-r`, profile.warmup);
