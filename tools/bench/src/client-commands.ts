@@ -37,9 +37,15 @@ function scriptName(connection: unknown, sha: unknown): string {
   return name;
 }
 
+/** Script names by function name, so that counting costs a lookup, as for EVALSHA. */
+const functionScriptNames = new Map<string, string>();
+
 /** A function of Durabull's library (`durabull_<hash>_<script>`) by its script name. */
 function functionScriptName(fn: unknown): string {
-  return typeof fn === 'string' ? fn.replace(/^durabull_[0-9a-f]+_/, '') : 'unknown';
+  if (typeof fn !== 'string') return 'unknown';
+  let name = functionScriptNames.get(fn);
+  if (name === undefined) functionScriptNames.set(fn, (name = fn.replace(/^durabull_[0-9a-f]+_/, '')));
+  return name;
 }
 
 let totals: ClientCommands | undefined;
