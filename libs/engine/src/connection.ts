@@ -146,6 +146,36 @@ const QUIT_TIMEOUT_MS = 1_000;
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'EPIPE']);
 
 /**
+ * `connect()` of `connection` (given as `connect`, the method itself when omitted), settled once
+ * the connection is up, or has ended, whichever attempt got it there. ioredis 5.11 leaves a
+ * Cluster's `connect()` pending for good when its slots refresh succeeds and its ready check then
+ * fails (`cluster_state:fail`, as while a failover is under way): the cluster disconnects and
+ * reconnects by itself, and the first promise is neither resolved nor rejected. Awaiting that
+ * promise would wait for ever on a cluster that is up.
+ */
+export function connectSettled(connection: Redis | Cluster, connect: () => Promise<void> = () => connection.connect()): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    // Status events come a tick after the status changed: one of an earlier connection (its
+    // `end`, say) may still arrive after this attempt began, so the status decides.
+    const onReady = () => {
+      if (connection.status === 'ready') settle();
+    };
+    const onEnd = () => {
+      if (connection.status === 'end') settle(new Error('Connection is closed.'));
+    };
+    const settle = (error?: Error) => {
+      connection.off('ready', onReady);
+      connection.off('end', onEnd);
+      if (error) reject(error);
+      else resolve();
+    };
+    connection.on('ready', onReady);
+    connection.on('end', onEnd);
+    connect().then(() => settle(), settle);
+  });
+}
+
+/**
  * The error to raise for a failed Redis call: a {@link RedisConnectionError} when Redis could not
  * be reached (refused, closed, out of reconnection retries), the error itself otherwise.
  */

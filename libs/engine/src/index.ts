@@ -3,7 +3,7 @@
  * fenced Lua scripts (see ./lua); BullMQ carries their tasks. Used by `@durabull/sdk`'s Client and
  * Worker; application code does not import it.
  */
-export { RedisConnection, asRedisConnectionError, defaultRedisUrl } from './connection';
+export { RedisConnection, asRedisConnectionError, connectSettled, defaultRedisUrl } from './connection';
 export { DEFAULT_DURABILITY_TIMEOUT_MS, resolveDurability } from './durability';
 export type { Durability, DurabilityOption } from './durability';
 export type { RedisConnectionOption } from './connection';

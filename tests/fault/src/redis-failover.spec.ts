@@ -1,7 +1,9 @@
 import { join } from 'node:path';
 import { EventType, RedisConnectionError, WorkflowAlreadyStartedError, WorkflowExecutionStatus } from '@durabull/sdk';
 import type { WorkflowHandle } from '@durabull/sdk';
+import { connectSettled } from '@durabull/engine';
 import { TestEnvironment } from '@durabull/testing';
+import { Cluster as IORedisCluster, Redis } from 'ioredis';
 import type { Cluster } from 'ioredis';
 import { killAll, spawnWorkerProcess } from '../../integration/src/fixtures/spawn';
 import type { WorkerProcess } from '../../integration/src/fixtures/spawn';
@@ -17,6 +19,34 @@ import { OwnRedisCluster } from './fixtures/redis-cluster';
 const WORKER = join(__dirname, 'fixtures', 'pipeline-worker.ts');
 const STEPS = 4;
 const STEP_MS = 100;
+/**
+ * Every run closes this long after the kill: the failover (2-3 s here), then the task timeouts
+ * (2 s) and the activities' start-to-close timeouts (1.1 s) of what the killed primary's clients
+ * held, and sweeps; 5-9 s seen, under load.
+ */
+const RECOVERY_DEADLINE_MS = 30_000;
+
+/** `promise`, or, once `ms` passed, a failure with `explain()`'s account of what is stuck. */
+async function withinDeadline<T>(promise: Promise<T>, ms: number, explain: () => Promise<string>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => void explain().then((detail) => reject(new Error(detail)), reject), ms);
+  });
+  try {
+    return await Promise.race([promise, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Resolves once every node reports `cluster_state:<state>`. */
+async function waitForState(nodes: Redis[], state: 'ok' | 'fail'): Promise<void> {
+  for (;;) {
+    const infos = await Promise.all(nodes.map((node) => node.call('CLUSTER', 'INFO') as Promise<string>));
+    if (infos.every((info) => info.includes(`cluster_state:${state}`))) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
 
 describe('a Redis Cluster primary killed under load', () => {
   let cluster: OwnRedisCluster;
@@ -43,6 +73,22 @@ describe('a Redis Cluster primary killed under load', () => {
     processes.push(worker);
     await worker.waitFor('ready');
     return worker;
+  }
+
+  /** The runs still open, each with its last events and what it waits for: what a stuck recovery left. */
+  async function openRuns(handles: Array<WorkflowHandle<StepResult[]>>): Promise<string> {
+    const lines: string[] = [];
+    for (const handle of handles) {
+      const { status, pendingActivities, pendingWorkflowTask } = await handle.describe();
+      if (status !== WorkflowExecutionStatus.RUNNING) continue;
+      const tail = (await handle.fetchHistory()).slice(-3).map((e) => `${e.eventId} ${e.eventType}`);
+      const waits = [
+        ...pendingActivities.map((a) => `activity ${a.activityId} ${a.state} attempt ${a.attempt}`),
+        ...(pendingWorkflowTask ? [`workflow task ${pendingWorkflowTask.state} attempt ${pendingWorkflowTask.attempt}`] : []),
+      ];
+      lines.push(`${handle.workflowId}: ${tail.join(', ')}; pending: ${waits.join(', ') || 'nothing'}`);
+    }
+    return lines.join('\n');
   }
 
   /** The run finished with every step's result, and its history is sound. */
@@ -132,8 +178,16 @@ describe('a Redis Cluster primary killed under load', () => {
     // Keep the load on for a while on the new primary, then let every run finish.
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     starting = false;
-    await starter;
-    const results = await Promise.all(outcomes);
+    let started = false;
+    const recovered = starter.then(() => {
+      started = true;
+      return Promise.all(outcomes);
+    });
+    const results = await withinDeadline(recovered, killedAt + RECOVERY_DEADLINE_MS - Date.now(), async () =>
+      started
+        ? `runs still open ${RECOVERY_DEADLINE_MS} ms after the kill:\n${await openRuns(handles)}`
+        : `the start of failover-${handles.length} had not returned ${RECOVERY_DEADLINE_MS} ms after the kill`,
+    );
     const recoveredMs = Date.now() - killedAt;
 
     console.log(
@@ -148,6 +202,50 @@ describe('a Redis Cluster primary killed under load', () => {
     expect(await client.countWorkflows({ status: WorkflowExecutionStatus.RUNNING })).toBe(0);
     expect(await client.countWorkflows({ status: WorkflowExecutionStatus.COMPLETED })).toBe(handles.length);
   }, 180_000);
+
+  it("a connection's connect() settles when a later attempt brings it up, after its ready check failed", async () => {
+    const nodes = cluster.nodes.map(({ host, port }) => new Redis({ host, port }));
+    // Two clients of the cluster: one connected through connectSettled, one through ioredis alone.
+    const settled = new IORedisCluster(cluster.nodes, { lazyConnect: true });
+    const plain = new IORedisCluster(cluster.nodes, { lazyConnect: true });
+    for (const client of [settled, plain]) client.on('error', () => undefined);
+    try {
+      // cluster_state:fail on every node (one slot served by none), so every ready check fails
+      // while the slots refresh that comes before it succeeds.
+      const slot = 0;
+      const owner = ((await nodes[0]!.call('CLUSTER', 'SLOTS')) as Array<[number, number, [string, number, string]]>).find(
+        ([from, to]) => from <= slot && slot <= to,
+      )![2][2];
+      await Promise.all(nodes.map((node) => node.call('CLUSTER', 'DELSLOTS', slot)));
+      await waitForState(nodes, 'fail');
+      const outcome = (promise: Promise<void>) => promise.then(() => 'connected', (error: Error) => `failed: ${error.message}`);
+      const settledOutcome = outcome(connectSettled(settled));
+      const plainOutcome = outcome(plain.connect());
+      // Both clusters disconnect after their failed ready check and retry by themselves.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect([settled.status, plain.status]).not.toContain('ready');
+
+      // The slot back with its owner (the primaries are told, the replicas learn it from them).
+      const primaries = (await cluster.roles()).filter((node) => node.role === 'primary');
+      await Promise.all(
+        primaries.map(({ port, id }) => {
+          const node = nodes[cluster.nodes.findIndex((n) => n.port === port)]!;
+          return id === owner ? node.call('CLUSTER', 'ADDSLOTS', slot) : node.call('CLUSTER', 'SETSLOT', slot, 'NODE', owner);
+        }),
+      );
+      await waitForState(nodes, 'ok');
+
+      expect(await withinDeadline(settledOutcome, 5_000, async () => 'connectSettled had not settled 5 s after the cluster was up')).toBe('connected');
+      while (plain.status !== 'ready') await new Promise((resolve) => setTimeout(resolve, 20));
+      // ioredis' own promise of the first attempt never settles, though its cluster is up: what
+      // BullMQ's fetch loop would wait on for good (connections.ts in the SDK uses connectSettled).
+      const late = await Promise.race([plainOutcome, new Promise((resolve) => setTimeout(() => resolve('still pending'), 500))]);
+      expect(late).toBe('still pending');
+      expect(await settled.ping()).toBe('PONG');
+    } finally {
+      for (const client of [settled, plain, ...nodes]) client.disconnect();
+    }
+  }, 60_000);
 
   it('with durability { replicas: 1 }, clients and workers run whole workflows, every transition confirmed by a replica', async () => {
     env = await TestEnvironment.create({ redis: { cluster: cluster.nodes }, durability: { replicas: 1, timeout: '2s' } });

@@ -3,6 +3,7 @@
 // whose close waits on an unreachable Redis.
 
 import { Worker as BullWorker } from 'bullmq';
+import { connectSettled } from '@durabull/engine';
 import type { RedisConnection } from '@durabull/engine';
 import type { Cluster, Redis } from 'ioredis';
 
@@ -85,19 +86,21 @@ export class WorkerConnections {
    * does not wait on them. On a Redis Cluster this also matters when Redis is up: closing a BullMQ
    * worker interrupts its BZPOPMIN by disconnecting the blocking cluster, which BullMQ's cluster
    * recovery then reconnects before the close quits it; node connections opened by that reconnect
-   * outlive the quit and keep the process alive (BullMQ 6.7, ioredis 5.11).
+   * outlive the quit and keep the process alive (BullMQ 6.7, ioredis 5.11). Their `connect()`
+   * settles once they are up, whichever attempt brought them up ({@link connectSettled}): BullMQ's
+   * fetch loop awaits it when it reconnects a blocking connection whose `BZPOPMIN` never answered,
+   * and a cluster failing over would otherwise have stopped that worker fetching for good.
    */
   private adoptDuplicates(connection: Redis | Cluster): void {
     const duplicate = connection.duplicate.bind(connection) as (...args: unknown[]) => Redis | Cluster;
     connection.duplicate = ((...args: unknown[]) => {
       const copy = duplicate(...args);
       const connect = copy.connect.bind(copy);
-      copy.connect = () => (this.running() ? connect() : Promise.reject(new Error('Connection is closed.')));
+      copy.connect = () => (this.running() ? connectSettled(copy, connect) : Promise.reject(new Error('Connection is closed.')));
       this.connections.push(copy);
       return copy;
     }) as typeof connection.duplicate;
   }
-
 }
 
 /**
