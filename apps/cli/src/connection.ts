@@ -4,6 +4,7 @@
 // or a comma-separated list of Redis Cluster nodes (`host:port,host:port`, or URLs, the first of
 // which gives the user, password and TLS of all).
 import { readFileSync } from 'node:fs';
+import { connectSettled } from '@durabull/sdk/internal';
 import { Cluster, Redis } from 'ioredis';
 import type { ClusterNode, RedisOptions } from 'ioredis';
 import { CliError, UsageError, oneLine } from './errors';
@@ -139,9 +140,15 @@ export async function connectRedis(url: string, options: ConnectOptions = {}): P
     }
   };
   try {
-    await redis.connect();
+    // Settled also when a Cluster's ready check fails (cluster_state:fail) and, with no retries, it
+    // ends: ioredis' own promise would stay pending and the CLI exit silently with code 0.
+    await connectSettled(redis);
   } catch (error) {
     if (redis.status !== 'end') redis.disconnect();
+    // Every node answered, but the ready check did not pass (no socket error was seen).
+    if (redis instanceof Cluster && last === undefined) {
+      throw new CliError(`Redis is unreachable at ${redactUrl(url)}: the cluster is not ready (CLUSTER INFO does not report cluster_state:ok)`);
+    }
     throw unreachable(error);
   }
   // Connected: from now on reconnect as ioredis does by default, so that commands fail after three

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { EventType, RedisConnectionError, WorkflowAlreadyStartedError, WorkflowExecutionStatus } from '@durabull/sdk';
 import type { WorkflowHandle } from '@durabull/sdk';
@@ -14,9 +15,11 @@ import { OwnRedisCluster } from './fixtures/redis-cluster';
 
 // A Redis Cluster of three primaries with a replica each, started by the test: a primary is
 // killed (SIGKILL) under load, its replica takes over, and the clients and worker processes
-// (ioredis Cluster connections, BullMQ workers) find the new primary by themselves.
+// (ioredis Cluster connections, BullMQ workers) find the new primary by themselves. Then a
+// cluster whose nodes answer while it is not ready (cluster_state:fail), as in such a failover.
 
 const WORKER = join(__dirname, 'fixtures', 'pipeline-worker.ts');
+const CLI = join(__dirname, '..', '..', '..', 'apps', 'cli', 'bin', 'durabull.js');
 const STEPS = 4;
 const STEP_MS = 100;
 /**
@@ -37,6 +40,31 @@ async function withinDeadline<T>(promise: Promise<T>, ms: number, explain: () =>
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Makes every node of `cluster` report `cluster_state:fail` (slot 0 served by none: CLUSTER
+ * DELSLOTS on each) while every node still answers; the returned function gives the slot back to
+ * its owner (the primaries are told, the replicas learn it from them) and resolves once every
+ * node reports `cluster_state:ok` again.
+ */
+async function failCluster(cluster: OwnRedisCluster, nodes: Redis[]): Promise<() => Promise<void>> {
+  const slot = 0;
+  const owner = ((await nodes[0]!.call('CLUSTER', 'SLOTS')) as Array<[number, number, [string, number, string]]>).find(
+    ([from, to]) => from <= slot && slot <= to,
+  )![2][2];
+  await Promise.all(nodes.map((node) => node.call('CLUSTER', 'DELSLOTS', slot)));
+  await waitForState(nodes, 'fail');
+  return async () => {
+    const primaries = (await cluster.roles()).filter((node) => node.role === 'primary');
+    await Promise.all(
+      primaries.map(({ port, id }) => {
+        const node = nodes[cluster.nodes.findIndex((n) => n.port === port)]!;
+        return id === owner ? node.call('CLUSTER', 'ADDSLOTS', slot) : node.call('CLUSTER', 'SETSLOT', slot, 'NODE', owner);
+      }),
+    );
+    await waitForState(nodes, 'ok');
+  };
 }
 
 /** Resolves once every node reports `cluster_state:<state>`. */
@@ -203,50 +231,6 @@ describe('a Redis Cluster primary killed under load', () => {
     expect(await client.countWorkflows({ status: WorkflowExecutionStatus.COMPLETED })).toBe(handles.length);
   }, 180_000);
 
-  it("a connection's connect() settles when a later attempt brings it up, after its ready check failed", async () => {
-    const nodes = cluster.nodes.map(({ host, port }) => new Redis({ host, port }));
-    // Two clients of the cluster: one connected through connectSettled, one through ioredis alone.
-    const settled = new IORedisCluster(cluster.nodes, { lazyConnect: true });
-    const plain = new IORedisCluster(cluster.nodes, { lazyConnect: true });
-    for (const client of [settled, plain]) client.on('error', () => undefined);
-    try {
-      // cluster_state:fail on every node (one slot served by none), so every ready check fails
-      // while the slots refresh that comes before it succeeds.
-      const slot = 0;
-      const owner = ((await nodes[0]!.call('CLUSTER', 'SLOTS')) as Array<[number, number, [string, number, string]]>).find(
-        ([from, to]) => from <= slot && slot <= to,
-      )![2][2];
-      await Promise.all(nodes.map((node) => node.call('CLUSTER', 'DELSLOTS', slot)));
-      await waitForState(nodes, 'fail');
-      const outcome = (promise: Promise<void>) => promise.then(() => 'connected', (error: Error) => `failed: ${error.message}`);
-      const settledOutcome = outcome(connectSettled(settled));
-      const plainOutcome = outcome(plain.connect());
-      // Both clusters disconnect after their failed ready check and retry by themselves.
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      expect([settled.status, plain.status]).not.toContain('ready');
-
-      // The slot back with its owner (the primaries are told, the replicas learn it from them).
-      const primaries = (await cluster.roles()).filter((node) => node.role === 'primary');
-      await Promise.all(
-        primaries.map(({ port, id }) => {
-          const node = nodes[cluster.nodes.findIndex((n) => n.port === port)]!;
-          return id === owner ? node.call('CLUSTER', 'ADDSLOTS', slot) : node.call('CLUSTER', 'SETSLOT', slot, 'NODE', owner);
-        }),
-      );
-      await waitForState(nodes, 'ok');
-
-      expect(await withinDeadline(settledOutcome, 5_000, async () => 'connectSettled had not settled 5 s after the cluster was up')).toBe('connected');
-      while (plain.status !== 'ready') await new Promise((resolve) => setTimeout(resolve, 20));
-      // ioredis' own promise of the first attempt never settles, though its cluster is up: what
-      // BullMQ's fetch loop would wait on for good (connections.ts in the SDK uses connectSettled).
-      const late = await Promise.race([plainOutcome, new Promise((resolve) => setTimeout(() => resolve('still pending'), 500))]);
-      expect(late).toBe('still pending');
-      expect(await settled.ping()).toBe('PONG');
-    } finally {
-      for (const client of [settled, plain, ...nodes]) client.disconnect();
-    }
-  }, 60_000);
-
   it('with durability { replicas: 1 }, clients and workers run whole workflows, every transition confirmed by a replica', async () => {
     env = await TestEnvironment.create({ redis: { cluster: cluster.nodes }, durability: { replicas: 1, timeout: '2s' } });
     await Promise.all([spawnWorker({ DURABULL_REPLICAS: '1' }), spawnWorker({ DURABULL_REPLICAS: '1' })]);
@@ -267,4 +251,73 @@ describe('a Redis Cluster primary killed under load', () => {
     expect(waits.filter((calls) => calls > 0)).toHaveLength(3);
     expect(waits.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(handles.length * (2 * STEPS + 1));
   }, 120_000);
+});
+
+// A Redis Cluster whose nodes all answer but report cluster_state:fail (a slot served by none, as
+// between a primary's failure and its replica's promotion): what connects to it must not wait for
+// ever, nor give up silently.
+describe('a Redis Cluster that is not ready', () => {
+  let cluster: OwnRedisCluster;
+  let env: TestEnvironment | undefined;
+
+  beforeEach(async () => {
+    cluster = await OwnRedisCluster.start(0);
+  });
+  afterEach(async () => {
+    await env?.teardown();
+    env = undefined;
+    await cluster.stop();
+  });
+
+  it("a connection's connect() settles when a later attempt brings it up, after its ready check failed", async () => {
+    const nodes = cluster.nodes.map(({ host, port }) => new Redis({ host, port }));
+    // Two clients of the cluster: one connected through connectSettled, one through ioredis alone.
+    const settled = new IORedisCluster(cluster.nodes, { lazyConnect: true });
+    const plain = new IORedisCluster(cluster.nodes, { lazyConnect: true });
+    for (const client of [settled, plain]) client.on('error', () => undefined);
+    try {
+      // Every ready check fails, while the slots refresh that comes before it succeeds.
+      const recover = await failCluster(cluster, nodes);
+      const outcome = (promise: Promise<void>) => promise.then(() => 'connected', (error: Error) => `failed: ${error.message}`);
+      const settledOutcome = outcome(connectSettled(settled));
+      const plainOutcome = outcome(plain.connect());
+      // Both clusters disconnect after their failed ready check and retry by themselves.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect([settled.status, plain.status]).not.toContain('ready');
+
+      await recover();
+      expect(await withinDeadline(settledOutcome, 5_000, async () => 'connectSettled had not settled 5 s after the cluster was up')).toBe('connected');
+      while (plain.status !== 'ready') await new Promise((resolve) => setTimeout(resolve, 20));
+      // ioredis' own promise of the first attempt never settles, though its cluster is up: what
+      // BullMQ's fetch loop would wait on for good (connections.ts in the SDK uses connectSettled).
+      const late = await Promise.race([plainOutcome, new Promise((resolve) => setTimeout(() => resolve('still pending'), 500))]);
+      expect(late).toBe('still pending');
+      expect(await settled.ping()).toBe('PONG');
+    } finally {
+      for (const client of [settled, plain, ...nodes]) client.disconnect();
+    }
+  }, 60_000);
+
+  it('the CLI reports it as unreachable, with exit code 1, and reaches it once it is ready', async () => {
+    const nodes = cluster.nodes.map(({ host, port }) => new Redis({ host, port }));
+    try {
+      const recover = await failCluster(cluster, nodes);
+      const list = cluster.nodes.map(({ host, port }) => `${host}:${port}`).join(',');
+      const failing = spawnSync(process.execPath, [CLI, 'workflow', 'count', '--redis', list], { encoding: 'utf8', timeout: 30_000 });
+      expect({ status: failing.status, stdout: failing.stdout, stderr: failing.stderr }).toEqual({
+        status: 1,
+        stdout: '',
+        stderr: `durabull: Redis is unreachable at ${list}: the cluster is not ready (CLUSTER INFO does not report cluster_state:ok)\n`,
+      });
+      await recover();
+      env = await TestEnvironment.create({ redis: { cluster: cluster.nodes } });
+      const ready = spawnSync(process.execPath, [CLI, 'workflow', 'count', '--redis', list, '--namespace', env.namespace], {
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      expect({ status: ready.status, stdout: ready.stdout, stderr: ready.stderr }).toEqual({ status: 0, stdout: '0\n', stderr: '' });
+    } finally {
+      for (const node of nodes) node.disconnect();
+    }
+  }, 60_000);
 });
