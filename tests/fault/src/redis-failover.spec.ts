@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { EventType, RedisConnectionError, WorkflowAlreadyStartedError, WorkflowExecutionStatus } from '@durabull/sdk';
+import { EventType, RedisConnectionError, WorkflowAlreadyStartedError, WorkflowExecutionStatus, WorkflowNotFoundError } from '@durabull/sdk';
 import type { WorkflowHandle } from '@durabull/sdk';
 import { connectSettled } from '@durabull/engine';
 import { TestEnvironment } from '@durabull/testing';
@@ -131,7 +131,7 @@ describe('a Redis Cluster primary killed under load', () => {
     expect(history.at(-1)!.eventType).toBe(EventType.WorkflowExecutionCompleted);
   }
 
-  it('the replica takes over; clients and workers reconnect by themselves and every run completes soundly', async () => {
+  it('the replica takes over; clients and workers reconnect by themselves and every run the failover kept completes soundly', async () => {
     env = await TestEnvironment.create({ redis: { cluster: cluster.nodes } });
     const client = env.client;
     const redis = client.redis as Cluster;
@@ -149,7 +149,10 @@ describe('a Redis Cluster primary killed under load', () => {
 
     // A steady load: a new run every 25 ms, before, during and after the failover.
     const handles: Array<WorkflowHandle<StepResult[]>> = [];
-    const outcomes: Array<Promise<StepResult[]>> = [];
+    const outcomes: Array<Promise<StepResult[] | undefined>> = [];
+    /** Runs whose start resolved and that the failover took back (see below). */
+    const lost: string[] = [];
+    let promotedAt: number | undefined;
     let closed = 0;
     let callErrors = 0;
     let starting = true;
@@ -170,6 +173,7 @@ describe('a Redis Cluster primary killed under load', () => {
         }
       }
       const handle = handles.at(-1)!;
+      const resolvedAt = Date.now();
       outcomes.push(
         (async () => {
           for (;;) {
@@ -178,6 +182,13 @@ describe('a Redis Cluster primary killed under load', () => {
               closed++;
               return results;
             } catch (error) {
+              // Replication is asynchronous: a start the killed primary acknowledged and had not
+              // yet sent to its replica is gone with it (docs/ARCHITECTURE.md, "Replication and
+              // failover"). Only a start that resolved before the promotion can be.
+              if (error instanceof WorkflowNotFoundError && (promotedAt === undefined || resolvedAt < promotedAt)) {
+                lost.push(handle.workflowId);
+                return undefined;
+              }
               // A call that meets the dead primary fails at once (ioredis gives up after its
               // redirection budget, 16 x 100 ms), as calls do while a single Redis is down; the
               // next one reaches the new primary.
@@ -202,7 +213,8 @@ describe('a Redis Cluster primary killed under load', () => {
     const killedAt = Date.now();
     await cluster.kill(victimPort);
     const failover = await cluster.waitForFailover(victimPort);
-    const failoverMs = Date.now() - killedAt;
+    promotedAt = Date.now();
+    const failoverMs = promotedAt - killedAt;
     // Keep the load on for a while on the new primary, then let every run finish.
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     starting = false;
@@ -221,14 +233,18 @@ describe('a Redis Cluster primary killed under load', () => {
     console.log(
       `failover: killed primary :${victimPort} (${victimShards} of ${client.engine.keys.shardCount} shards) with ${inFlight} runs in flight; ` +
         `replica :${failover.port} took over ${failoverMs} ms after the kill; ${handles.length} runs in all; ${callErrors} client call(s) failed ` +
-        `during the failover and were made again; every run closed ${recoveredMs} ms after the kill`,
+        `during the failover and were made again; ${lost.length} started run(s) lost with the primary's unreplicated writes; ` +
+        `every other run closed ${recoveredMs} ms after the kill`,
     );
     expect(inFlight).toBeGreaterThan(0);
     expect(failoverMs).toBeLessThan(15_000);
     expect(results).toHaveLength(handles.length);
-    for (const [i, handle] of handles.entries()) await expectSound(handle, results[i]!);
+    for (const [i, handle] of handles.entries()) {
+      if (lost.includes(handle.workflowId)) await expect(handle.describe()).rejects.toThrow(WorkflowNotFoundError);
+      else await expectSound(handle, results[i]!);
+    }
     expect(await client.countWorkflows({ status: WorkflowExecutionStatus.RUNNING })).toBe(0);
-    expect(await client.countWorkflows({ status: WorkflowExecutionStatus.COMPLETED })).toBe(handles.length);
+    expect(await client.countWorkflows({ status: WorkflowExecutionStatus.COMPLETED })).toBe(handles.length - lost.length);
   }, 180_000);
 
   it('with durability { replicas: 1 }, clients and workers run whole workflows, every transition confirmed by a replica', async () => {
