@@ -1,7 +1,7 @@
 /**
  * `@durabull/sdk/internal`: pieces of the SDK that other Durabull packages build on (the testing
- * kit's `ActivityEnvironment` and its time-skipping clock, the CLI's connection). Not part of the stable API: application code should use
- * `@durabull/sdk` and `@durabull/testing` instead.
+ * kit's `ActivityEnvironment` and its time-skipping clock, the CLI's connection). Not part of the
+ * stable API: application code should use `@durabull/sdk` and `@durabull/testing` instead.
  *
  * @packageDocumentation
  */

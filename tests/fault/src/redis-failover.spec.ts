@@ -67,6 +67,9 @@ async function failCluster(cluster: OwnRedisCluster, nodes: Redis[]): Promise<()
   };
 }
 
+/** The cluster's nodes as `host:port,host:port` (DURABULL_TEST_REDIS_CLUSTER, the CLI's `--redis`). */
+const nodeList = (cluster: OwnRedisCluster) => cluster.nodes.map(({ host, port }) => `${host}:${port}`).join(',');
+
 /** Resolves once every node reports `cluster_state:<state>`. */
 async function waitForState(nodes: Redis[], state: 'ok' | 'fail'): Promise<void> {
   for (;;) {
@@ -91,11 +94,9 @@ describe('a Redis Cluster primary killed under load', () => {
     await cluster.stop();
   });
 
-  const nodeList = () => cluster.nodes.map(({ host, port }) => `${host}:${port}`).join(',');
-
   async function spawnWorker(extra: Record<string, string> = {}): Promise<WorkerProcess> {
     const worker = spawnWorkerProcess(
-      { DURABULL_NAMESPACE: env!.namespace, DURABULL_TEST_REDIS_CLUSTER: nodeList(), TASK_QUEUE: 'pipeline', ...extra },
+      { DURABULL_NAMESPACE: env!.namespace, DURABULL_TEST_REDIS_CLUSTER: nodeList(cluster), TASK_QUEUE: 'pipeline', ...extra },
       WORKER,
     );
     processes.push(worker);
@@ -327,7 +328,7 @@ describe('a Redis Cluster that is not ready', () => {
     const nodes = cluster.nodes.map(({ host, port }) => new Redis({ host, port }));
     try {
       const recover = await failCluster(cluster, nodes);
-      const list = cluster.nodes.map(({ host, port }) => `${host}:${port}`).join(',');
+      const list = nodeList(cluster);
       const failing = spawnSync(process.execPath, [CLI, 'workflow', 'count', '--redis', list], { encoding: 'utf8', timeout: 30_000 });
       expect({ status: failing.status, stdout: failing.stdout, stderr: failing.stderr }).toEqual({
         status: 1,
