@@ -25,7 +25,7 @@ import { QueueNames, runKeyList } from './keys';
 import type { NamespaceKeys, RunKeys } from './keys';
 import { openNamespace } from './namespace';
 import type { NamespaceLimits, NamespaceOptions } from './namespace';
-import { decodeAttributes } from './history-encoding';
+import { decodeAttributes, encodeAttributes } from './history-encoding';
 import { historyEventFromStreamEntry, parseActivityState, replyError, throwOnReply } from './replies';
 import type { StreamEntry } from './replies';
 import { RedisClock } from './redis-clock';
@@ -115,11 +115,13 @@ export class Engine {
   ): Promise<{ started: true } | { started: false; runningRunId: string; signalled?: true }> {
     const shard = this.keys.shard(this.keys.shardOf(request.workflowId));
     const indexes = [shard.allRuns, shard.runsOfType(request.workflowType), shard.runsOfTaskQueue(request.taskQueue)];
+    const startedJson = JSON.stringify(request.attributes);
     const reply = await this.transition('startWorkflow', request, [
       request.workflowId,
       request.workflowType,
       request.taskQueue,
-      JSON.stringify(request.attributes),
+      // Stored form, with its JSON's length below: the script writes it as it comes.
+      encodeAttributes(startedJson),
       request.workflowTaskTimeout,
       request.runTimeout,
       this.limits.historyEvents,
@@ -137,7 +139,8 @@ export class Engine {
       request.executionTimeout ?? 0,
       request.retryPolicy || request.cron ? JSON.stringify(request.chainTemplate ?? chainTemplate(request.attributes)) : '',
       // On a single Redis the script queues the first task itself (its list is on the same server).
-      ...(this.redis instanceof Cluster ? [] : [this.keys.firstTasks(request.taskQueue)]),
+      this.redis instanceof Cluster ? '' : this.keys.firstTasks(request.taskQueue),
+      Buffer.byteLength(startedJson),
     ], indexes, true);
     if (reply.code === ReplyCode.AlreadyStarted) {
       const [runId, status] = reply.extra as [string, string];

@@ -95,6 +95,24 @@ describe('history encoding', () => {
       expect(stored).not.toContain('json/plain');
     });
 
+    it.each<[string, Array<string | number>]>([
+      ['WorkflowTaskScheduled', ['taskQueue', '"q"', 'startToCloseTimeout', 10000, 'attempt', 1]],
+      ['WorkflowTaskCompleted', ['scheduledEventId', 2, 'startedEventId', 3, 'identity', '"1234@h\\"ö\\u0001"']],
+      ['a name without a code', ['scheduledEventId', 5, 'notAnAttribute', '"x"']],
+      ['no attributes', []],
+    ])('builds %s in its stored form as encode_attrs(jobj(...)) gives it, with its JSON length', async (_what, pairs) => {
+      const args = pairs.map(String);
+      const json = `{${args.flatMap((value, i) => (i % 2 ? [] : [`"${value}":${args[i + 1]}`])).join(',')}}`;
+      const [stored, bytes] = (await connection.client.eval(
+        `${ENCODING_LUA}\nlocal stored, bytes = jobj_stored(unpack(ARGV))\nreturn { stored, bytes }`,
+        0,
+        ...args,
+      )) as [string, number];
+      expect(stored).toBe(await encode(json));
+      expect(bytes).toBe(Buffer.byteLength(json));
+      expect(JSON.parse(decodeAttributes(stored))).toEqual(JSON.parse(json));
+    });
+
     it('halves the attributes of a typical event', async () => {
       const json = JSON.stringify(samples[0]![1]);
       const stored = await encode(json);

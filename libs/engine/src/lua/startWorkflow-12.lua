@@ -8,7 +8,8 @@
   ARGV[3]     workflow id
   ARGV[4]     workflow type
   ARGV[5]     task queue
-  ARGV[6]     WorkflowExecutionStarted attributes (JSON)
+  ARGV[6]     WorkflowExecutionStarted attributes, stored form (history-encoding.ts
+              encodeAttributes); ARGV[24] the length of their JSON in bytes
   ARGV[7]     workflow task timeout (ms)
   ARGV[8]     run timeout (ms, 0 = none)
   ARGV[9]     history event limit (0 = none): the run is terminated when its history reaches it
@@ -27,7 +28,7 @@
   ARGV[22]    the chain's template (WorkflowExecutionStarted attributes without the chain fields:
               see run-start.lua), given with a retry policy or a cron schedule
   ARGV[23]    the task queue's first-task list (NamespaceKeys.firstTasks), given on a single Redis
-              only (the list is on this server), or ''
+              only (the list is on this server), else ''
   A cron run's first workflow task waits for the schedule's first time. Signal-with-start to a run
   still in its start delay ends the delay (Temporal's SignalWithStart skips it).
 
@@ -77,12 +78,14 @@ end
 local retryPolicy, cron, crn, executionTimeout = ARGV[17] or '', ARGV[18] or '', ARGV[19] or '', tonumber(ARGV[21] or '0') or 0
 local backoff = tonumber(ARGV[20] or '0') or 0
 if crn ~= '' then backoff = RUNS.cron_next(cjson.decode(crn), NOW) - NOW end
-RUNS.create_run({ wid = workflowId, type = workflowType, tq = taskQueue, attrs = attrs, wfto = taskTimeout, rto = runTimeout,
+-- The run's first events, kept as they are appended for the first task (history.lua).
+APPENDED = {}
+RUNS.create_run({ wid = workflowId, type = workflowType, tq = taskQueue, attrs = attrs, bytes = tonumber(ARGV[24]), wfto = taskTimeout, rto = runTimeout,
   mxe = tonumber(ARGV[9]), mxb = tonumber(ARGV[10]), signal = startSignal, backoff = backoff, delayKind = crn ~= '' and 'c' or 'd',
   chain = { frst = RUN_ID, exp = executionTimeout > 0 and jint(NOW + executionTimeout) or nil, rto = jint(runTimeout),
     wrp = retryPolicy, cron = cron, crn = crn, ctpl = ARGV[22] or '', par = ARGV[16] or '' } })
 if get('wft') ~= 'scheduled' then return reply(1) end
-local history = getn('hsz') <= FIRST_TASK_HISTORY_MAX and redis.call('XRANGE', K_HIST, '-', '+') or nil
+local history = getn('hsz') <= FIRST_TASK_HISTORY_MAX and APPENDED or nil
 if firstTasks == '' then return history and reply(1, '', history) or reply(1) end
 -- The task as its job's data (tasks.ts jobSpec, WorkflowTaskJobData). Its outbox descriptor stays
 -- until the task is taken: a sweep dispatches it as a job if a worker took it off the list and

@@ -70,15 +70,37 @@ local function encode_attrs(attrs)
   end
   return (string.gsub(attrs, '"(%a+)":', ATTRIBUTE_CODES))
 end
+
+-- An object of scalar values (numbers, JSON strings) built in its stored form: the text
+-- encode_attrs(jobj(...)) gives, without the pass over it, and its JSON's length in bytes (what
+-- the history size counts), for append's `jsonBytes`. Values that hold objects go through jobj.
+local function jobj_stored(...)
+  local n, parts, bytes = select('#', ...), {}, 1
+  for i = 1, n, 2 do
+    local k, v = select(i, ...)
+    if v ~= nil and v ~= false then
+      parts[#parts + 1] = (ATTRIBUTE_CODES[k] or ('"' .. k .. '":')) .. v
+      -- '"k":' and the value, and a comma or the closing brace.
+      bytes = bytes + #k + 4 + #v
+    end
+  end
+  if #parts == 0 then bytes = 2 end
+  return '{' .. table.concat(parts, ',') .. '}', bytes
+end
 -- history-encoding end
 
 -- With `jsonBytes`, `attrs` come stored already (encoded by the worker: history-encoding.ts
 -- encodeAttributes), and their JSON has that many bytes, which the history size counts.
+-- APPENDED, when a script sets it to a table (begin_run resets it), collects the entries appended
+-- as XRANGE would return them: startWorkflow sends a new run's history with its first task
+-- without reading it back.
 local function append(etype, ts, attrs, jsonBytes)
   local id = getn('last') + 1
   set('last', id)
   set('hsz', getn('hsz') + (jsonBytes or #attrs))
-  redis.call('XADD', K_HIST, string.format('%d-0', id), 't', EVENT_CODES[etype] or etype, 'ts', jint(ts), 'a', jsonBytes and attrs or encode_attrs(attrs))
+  local entry, code, stored, at = string.format('%d-0', id), EVENT_CODES[etype] or etype, jsonBytes and attrs or encode_attrs(attrs), jint(ts)
+  redis.call('XADD', K_HIST, entry, 't', code, 'ts', at, 'a', stored)
+  if APPENDED then APPENDED[#APPENDED + 1] = { entry, { 't', tostring(code), 'ts', at, 'a', stored } } end
   return id
 end
 

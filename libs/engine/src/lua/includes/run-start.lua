@@ -107,7 +107,8 @@ end
 -- Creates the call's run (RUN_ID, RUN keys): its state, the workflow id's hash, the visibility
 -- indexes, WorkflowExecutionStarted (attrs, JSON; firstWorkflowTaskBackoff is added here), the
 -- start signal's WorkflowExecutionSignaled (o.signal, or ''), its run timeout and its first
--- workflow task (after o.backoff ms, o.delayKind 'd' or 'c'). o: wid, type, tq, attrs, wfto,
+-- workflow task (after o.backoff ms, o.delayKind 'd' or 'c'). o: wid, type, tq, attrs (JSON, or
+-- stored already when o.bytes gives its JSON's length: startWorkflow), wfto,
 -- rto, mxe, mxb, att, and the chain fields above (o.chain, by name; absent ones are unset).
 function RUNS.create_run(o)
   local backoff = o.backoff or 0
@@ -124,7 +125,8 @@ function RUNS.create_run(o)
   for _, index in ipairs({ K_OPEN, K_TAG .. ':vis:all', K_TAG .. ':vis:type:' .. o.type, K_TAG .. ':vis:tq:' .. o.tq }) do
     redis.call('ZADD', index, NOW, RUN_ID)
   end
-  append('WorkflowExecutionStarted', NOW, with_backoff(o.attrs, backoff))
+  local attrs = with_backoff(o.attrs, backoff)
+  append('WorkflowExecutionStarted', NOW, attrs, o.bytes and o.bytes + #attrs - #o.attrs)
   if o.signal and o.signal ~= '' then append('WorkflowExecutionSignaled', NOW, o.signal) end
   -- The run timeout, counted from the first workflow task, and never past the execution's end.
   local runTimeout = tonumber(o.rto) or 0

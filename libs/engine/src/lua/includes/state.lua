@@ -109,8 +109,9 @@ local K_TAG
 local RUN_ID, CHANNEL, NOW, REAL_NOW
 -- state: the scalar fields read (nil until first use); dirty: those set since; DISPATCH and
 -- WITHDRAW: the reply's outbox descriptors (outbox.lua); WFT_NEEDED: an event was appended that
--- the workflow must see (ensure_wft, workflow-task.lua).
-local state, dirty, DISPATCH, WITHDRAW, WFT_NEEDED
+-- the workflow must see (ensure_wft, workflow-task.lua); APPENDED: nil, or the entries appended
+-- (history.lua).
+local state, dirty, DISPATCH, WITHDRAW, WFT_NEEDED, APPENDED
 
 local function begin_run(KEYS, ARGV)
   K_STATE, K_HIST, K_BUF, K_OUTBOX, K_DEADLINES, K_WAKES, K_WID, K_OPEN, K_CLOSED =
@@ -119,7 +120,7 @@ local function begin_run(KEYS, ARGV)
   RUN_ID, CHANNEL = ARGV[1], ARGV[2]
   K_ACTS = K_TAG .. ':acts:' .. RUN_ID
   NOW, REAL_NOW = now_ms(K_TAG)
-  state, dirty, DISPATCH, WITHDRAW, WFT_NEEDED = nil, {}, {}, {}, false
+  state, dirty, DISPATCH, WITHDRAW, WFT_NEEDED, APPENDED = nil, {}, {}, {}, false, nil
 end
 
 -- Reply codes below zero, mirrored by ReplyCode in scripts.ts.

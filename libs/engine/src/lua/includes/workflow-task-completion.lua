@@ -138,7 +138,7 @@ local function complete_workflow_task(A, unarmed)
   end
 
   local completed = append('WorkflowTaskCompleted', NOW,
-    jobj('scheduledEventId', jint(scheduled), 'startedEventId', jint(started), 'identity', jstr(identity)))
+    jobj_stored('scheduledEventId', jint(scheduled), 'startedEventId', jint(started), 'identity', jstr(identity)))
 
   for i = 0, n - 1 do
     local etype, attrs, meta = A[9 + i * 3], A[10 + i * 3], cjson.decode(A[11 + i * 3])

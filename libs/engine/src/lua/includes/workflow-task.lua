@@ -45,7 +45,7 @@ local function start_wft(identity, at, unarmed, unqueued)
     -- Speculative (updates.lua): WorkflowTaskStarted is written with the task's outcome, if at all.
     set('widn', identity)
   elseif attempt == 1 then
-    started = append('WorkflowTaskStarted', at, jobj('scheduledEventId', get('wsch'), 'identity', jstr(identity)))
+    started = append('WorkflowTaskStarted', at, jobj_stored('scheduledEventId', get('wsch'), 'identity', jstr(identity)))
   end
   set('wft', 'started')
   set('wstd', started)
@@ -81,7 +81,7 @@ local function schedule_wft(attempt, delay, eager, speculative)
   if speculative then set('wsp', getn('last')) elseif getn('wsp') > 0 then set('wsp', 0) end
   if attempt == 1 and not speculative then
     sched = append('WorkflowTaskScheduled', NOW,
-      jobj('taskQueue', jstr(get('tq')), 'startToCloseTimeout', get('wfto'), 'attempt', jint(attempt)))
+      jobj_stored('taskQueue', jstr(get('tq')), 'startToCloseTimeout', get('wfto'), 'attempt', jint(attempt)))
   end
   set('wft', 'scheduled')
   set('wtok', tok)
