@@ -94,11 +94,14 @@ end
 -- APPENDED, when a script sets it to a table (begin_run resets it), collects the entries appended
 -- as XRANGE would return them: startWorkflow sends a new run's history with its first task
 -- without reading it back.
+-- The last event time formatted: most events of a call share it.
+local appended_ts, appended_at
 local function append(etype, ts, attrs, jsonBytes)
   local id = getn('last') + 1
   set('last', id)
   set('hsz', getn('hsz') + (jsonBytes or #attrs))
-  local entry, code, stored, at = string.format('%d-0', id), EVENT_CODES[etype] or etype, jsonBytes and attrs or encode_attrs(attrs), jint(ts)
+  if ts ~= appended_ts then appended_ts, appended_at = ts, jint(ts) end
+  local entry, code, stored, at = string.format('%d-0', id), EVENT_CODES[etype] or etype, jsonBytes and attrs or encode_attrs(attrs), appended_at
   redis.call('XADD', K_HIST, entry, 't', code, 'ts', at, 'a', stored)
   if APPENDED then APPENDED[#APPENDED + 1] = { entry, { 't', tostring(code), 'ts', at, 'a', stored } } end
   return id

@@ -156,24 +156,35 @@ local function load_state()
   local values = redis.call('HMGET', K_STATE, unpack(FIELDS))
   for i, field in ipairs(FIELDS) do state[field] = values[i] or false end
 end
+-- A number set is kept as a number until it is read as text or written: a field set several times
+-- in a call (last and hsz, for every event appended) is formatted once.
 local function get(field)
   if not state then load_state() end
-  return state[field]
+  local value = state[field]
+  if type(value) == 'number' then
+    value = string.format('%d', value)
+    state[field] = value
+  end
+  return value
 end
-local function getn(field) return tonumber(get(field)) or 0 end
+local function getn(field)
+  if not state then load_state() end
+  return tonumber(state[field]) or 0
+end
 -- A field set to the value it holds is not written again.
 local function set(field, value)
   if not state then load_state() end
-  if type(value) == 'number' then value = string.format('%d', value) end
-  if state[field] == value then return end
+  local held = state[field]
+  if held == value or (held and type(value) == 'number' and tonumber(held) == value) then return end
   state[field] = value
   dirty[field] = true
 end
 local function flush_state()
   local args = {}
   for field in pairs(dirty) do
+    local value = state[field]
     args[#args + 1] = field
-    args[#args + 1] = state[field]
+    args[#args + 1] = type(value) == 'number' and string.format('%d', value) or value
   end
   if #args > 0 then redis.call('HSET', K_STATE, unpack(args)) end
   dirty = {}
