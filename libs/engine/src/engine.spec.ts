@@ -217,7 +217,7 @@ describe.each(['functions', 'eval'] as const)('Engine fences (scripts run as %s)
       const run = { taskQueue: 'q', taskTimeout: 10_000, token: '1', committedAt: first.now, written: (await engine.readHistory(ref)).slice(3) };
       const next = engine.activityCompletedTask(attempt, run, first.startedActivities[0]!.activity, result, 'tester');
       const completion = { identity: 'tester', workerId: 'worker-1', stickyTimeout: 5_000, fence: next.startedEventId };
-      return { ref, keys, attempt, next, completion };
+      return { ref, keys, attempt, next, completion, run, activity: first.startedActivities[0]!.activity };
     }
 
     it("writes what the result and then the completion would, without the task's timeout or a job", async () => {
@@ -245,6 +245,24 @@ describe.each(['functions', 'eval'] as const)('Engine fences (scripts run as %s)
       expect(await connection.client.hmget(keys.state, 'wft', 'sticky')).toEqual(['', 'worker-1']);
       // No task for a queue: only the wake-ups of the activity's and the timer's deadlines.
       expect((await connection.client.zrange(keys.outbox, 0, -1)).map((member) => member.split('|')[0])).toEqual(['wake', 'wake']);
+    });
+
+    it("never predicts a time before the run's last event, which the script does not read: a clock behind takes the last commit's", async () => {
+      const { ref, attempt, completion, run, activity } = await predictedTask();
+      const realNow = Date.now;
+      const behind = jest.spyOn(Date, 'now').mockImplementation(() => realNow() - 60_000);
+      let next: ReturnType<typeof engine.activityCompletedTask>;
+      try {
+        next = engine.activityCompletedTask(attempt, run, activity, result, 'tester');
+      } finally {
+        behind.mockRestore();
+      }
+      expect(next.now).toBe(run.committedAt);
+      const replies = await engine.completeActivityWithNextTask(attempt, 'worker-1', result, undefined, next, { ...completion, commands: [timer(9)] });
+      expect(replies.activity.workflowTask).toMatchObject({ token: '2', startedEventId: 9 });
+      const times = (await engine.readHistory(ref)).map((e) => Date.parse(e.eventTime));
+      expect(times).toEqual([...times].sort((a, b) => a - b));
+      expect(times.slice(6, 9)).toEqual([run.committedAt, run.committedAt, run.committedAt]);
     });
 
     it('leaves the task started, its timeout armed, when the completion is refused; the result stays recorded', async () => {

@@ -311,6 +311,8 @@ export class Engine {
     result: Payload[],
     identity: string,
   ): WorkflowTaskStart & { token: string } {
+    // Never before the previous commit, which wrote the run's last event: the script keeps event
+    // times in order on that without reading the event (includes/activity-completion.lua).
     const at = Math.max(this.clock.now() ?? 0, run.committedAt, activity.startedTime);
     const sid = ref.scheduledEventId;
     const id = run.written.at(-1)!.eventId;

@@ -18,7 +18,7 @@ describe('history encoding', () => {
       const body = new RegExp(`local ${name} = \\{([\\s\\S]*?)\\n\\}`).exec(ENCODING_LUA)![1]!;
       return [...body.matchAll(/(\w+) = ('[^']*'|\d+)/g)].map(([, key, value]) => [key, value!.startsWith("'") ? luaString(value!.slice(1, -1)) : Number(value)]);
     };
-    expect(table('EVENT_CODES')).toEqual(EVENT_TYPE_CODES.map((type, i) => [type, i + 1]));
+    expect(table('EVENT_CODES')).toEqual(EVENT_TYPE_CODES.map((type, i) => [type, String(i + 1)]));
     expect(table('ATTRIBUTE_CODES')).toEqual(ATTRIBUTE_CODES.slice(1).map(([code, name]) => [name, code]));
     expect(ATTRIBUTE_CODES[0]).toEqual(['\x01', JSON_PAYLOAD_PREFIX]);
   });

@@ -455,6 +455,7 @@ describe('local activities', () => {
     expect(activities.calls).toHaveLength(2);
   });
 
+  // Its own waits take over 4 s (the task timeout, then the 3 s activity again): 10 s leaves room for a loaded machine.
   it('stops local activities at worker shutdown: the task is left to time out and another worker runs them again', async () => {
     const handle = await env.client.startWorkflow(CallLocal, { name: 'sleeps', arg: 3_000, options: { startToCloseTimeout: '10s' } }, {
       id: 'shutdown',
@@ -476,7 +477,7 @@ describe('local activities', () => {
     expect(types(history).filter((t) => t === EventType.MarkerRecorded)).toHaveLength(1);
     expect(types(history)).not.toContain(EventType.WorkflowTaskFailed);
     expect(history.find((e) => e.eventType === EventType.WorkflowTaskTimedOut)?.attributes).toMatchObject({ timeoutType: 'START_TO_CLOSE' });
-  });
+  }, 10_000);
 
   it('replays from the marker without running the activity again', async () => {
     // No cache: the task after the timer replays the whole history.

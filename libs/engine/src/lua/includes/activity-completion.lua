@@ -9,10 +9,12 @@
 -- the worker already ran the next workflow task at time `at` on the events it predicted this
 -- result writes after event `from`, and completes it in this same call) the task is taken eagerly
 -- only if the run's history still ends at `from` and `at` is no earlier than the activity's start
--- and the run's last event and no later than now; `at` then becomes this call's time, and the task
--- is taken without its timeout (the caller arms it if the task stays started). Returns code,
--- retryState, and the eager task when one was taken (without events when predicted: the worker
--- holds them).
+-- and no later than now; `at` then becomes this call's time, and the task is taken without its
+-- timeout (the caller arms it if the task stays started). Returns code, retryState, and the eager
+-- task when one was taken (without events when predicted: the worker holds them).
+-- The run's last event needs no read to keep event times in order: `from` is the last event the
+-- worker's own previous commit on the run wrote, at that reply's time at the latest, and `at` is
+-- never earlier than that reply's time (Engine.activityCompletedTask).
 local function complete_activity(A, prediction)
   local sid, attempt, worker, outcome, body, facts, details, eagerIdentity, seen =
     A[3], tonumber(A[4]), A[5], A[6], A[7], A[8], A[9], A[10], tonumber(A[11])
@@ -21,9 +23,8 @@ local function complete_activity(A, prediction)
   local act = load_activity(sid)
   if not act or act.att ~= attempt or act.std == 0 or act.wkr ~= worker then return E_STALE end
   if prediction then
-    local at, last = prediction.at, redis.call('XREVRANGE', K_HIST, '+', '-', 'COUNT', 1)[1]
-    -- An entry's fields are t, ts, a (history.lua).
-    if getn('last') == prediction.from and at <= NOW and at >= act.std and at >= tonumber(last and last[2][4] or 0) then
+    local at = prediction.at
+    if getn('last') == prediction.from and at <= NOW and at >= act.std then
       NOW = at
     else
       eagerIdentity = ''

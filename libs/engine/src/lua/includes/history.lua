@@ -11,25 +11,25 @@
 --- @include "json"
 
 -- history-encoding begin (history-encoding.spec.ts runs this block; the tables mirror the lists
--- of history-encoding.ts)
+-- of history-encoding.ts). Codes are text, as XADD stores them (json.lua's jms says why).
 local EVENT_CODES = {
-  WorkflowExecutionStarted = 1, WorkflowExecutionCompleted = 2, WorkflowExecutionFailed = 3,
-  WorkflowExecutionTimedOut = 4, WorkflowExecutionCanceled = 5, WorkflowExecutionTerminated = 6,
-  WorkflowExecutionCancelRequested = 7, WorkflowExecutionSignaled = 8,
-  WorkflowExecutionUpdateAccepted = 9, WorkflowExecutionUpdateCompleted = 10,
-  WorkflowTaskScheduled = 11, WorkflowTaskStarted = 12, WorkflowTaskCompleted = 13,
-  WorkflowTaskTimedOut = 14, WorkflowTaskFailed = 15, ActivityTaskScheduled = 16,
-  ActivityTaskStarted = 17, ActivityTaskCompleted = 18, ActivityTaskFailed = 19,
-  ActivityTaskTimedOut = 20, ActivityTaskCancelRequested = 21, ActivityTaskCanceled = 22,
-  TimerStarted = 23, TimerFired = 24, TimerCanceled = 25, MarkerRecorded = 26,
-  WorkflowExecutionContinuedAsNew = 27, StartChildWorkflowExecutionInitiated = 28,
-  StartChildWorkflowExecutionFailed = 29, ChildWorkflowExecutionStarted = 30,
-  ChildWorkflowExecutionCompleted = 31, ChildWorkflowExecutionFailed = 32,
-  ChildWorkflowExecutionCanceled = 33, ChildWorkflowExecutionTimedOut = 34,
-  ChildWorkflowExecutionTerminated = 35, SignalExternalWorkflowExecutionInitiated = 36,
-  SignalExternalWorkflowExecutionFailed = 37, ExternalWorkflowExecutionSignaled = 38,
-  RequestCancelExternalWorkflowExecutionInitiated = 39,
-  RequestCancelExternalWorkflowExecutionFailed = 40, ExternalWorkflowExecutionCancelRequested = 41,
+  WorkflowExecutionStarted = '1', WorkflowExecutionCompleted = '2', WorkflowExecutionFailed = '3',
+  WorkflowExecutionTimedOut = '4', WorkflowExecutionCanceled = '5', WorkflowExecutionTerminated = '6',
+  WorkflowExecutionCancelRequested = '7', WorkflowExecutionSignaled = '8',
+  WorkflowExecutionUpdateAccepted = '9', WorkflowExecutionUpdateCompleted = '10',
+  WorkflowTaskScheduled = '11', WorkflowTaskStarted = '12', WorkflowTaskCompleted = '13',
+  WorkflowTaskTimedOut = '14', WorkflowTaskFailed = '15', ActivityTaskScheduled = '16',
+  ActivityTaskStarted = '17', ActivityTaskCompleted = '18', ActivityTaskFailed = '19',
+  ActivityTaskTimedOut = '20', ActivityTaskCancelRequested = '21', ActivityTaskCanceled = '22',
+  TimerStarted = '23', TimerFired = '24', TimerCanceled = '25', MarkerRecorded = '26',
+  WorkflowExecutionContinuedAsNew = '27', StartChildWorkflowExecutionInitiated = '28',
+  StartChildWorkflowExecutionFailed = '29', ChildWorkflowExecutionStarted = '30',
+  ChildWorkflowExecutionCompleted = '31', ChildWorkflowExecutionFailed = '32',
+  ChildWorkflowExecutionCanceled = '33', ChildWorkflowExecutionTimedOut = '34',
+  ChildWorkflowExecutionTerminated = '35', SignalExternalWorkflowExecutionInitiated = '36',
+  SignalExternalWorkflowExecutionFailed = '37', ExternalWorkflowExecutionSignaled = '38',
+  RequestCancelExternalWorkflowExecutionInitiated = '39',
+  RequestCancelExternalWorkflowExecutionFailed = '40', ExternalWorkflowExecutionCancelRequested = '41',
 }
 local ATTRIBUTE_CODES = {
   scheduledEventId = '\2', startedEventId = '\3', identity = '\4',
@@ -94,16 +94,13 @@ end
 -- APPENDED, when a script sets it to a table (begin_run resets it), collects the entries appended
 -- as XRANGE would return them: startWorkflow sends a new run's history with its first task
 -- without reading it back.
--- The last event time formatted: most events of a call share it.
-local appended_ts, appended_at
 local function append(etype, ts, attrs, jsonBytes)
   local id = getn('last') + 1
   set('last', id)
   set('hsz', getn('hsz') + (jsonBytes or #attrs))
-  if ts ~= appended_ts then appended_ts, appended_at = ts, jint(ts) end
-  local entry, code, stored, at = string.format('%d-0', id), EVENT_CODES[etype] or etype, jsonBytes and attrs or encode_attrs(attrs), appended_at
+  local entry, code, stored, at = string.format('%d-0', id), EVENT_CODES[etype] or etype, jsonBytes and attrs or encode_attrs(attrs), jms(ts)
   redis.call('XADD', K_HIST, entry, 't', code, 'ts', at, 'a', stored)
-  if APPENDED then APPENDED[#APPENDED + 1] = { entry, { 't', tostring(code), 'ts', at, 'a', stored } } end
+  if APPENDED then APPENDED[#APPENDED + 1] = { entry, { 't', code, 'ts', at, 'a', stored } } end
   return id
 end
 

@@ -14,9 +14,10 @@
 --- @include "json"
 
 local function outbox_add(member, due)
+  due = jms(due)
   redis.call('ZADD', K_OUTBOX, due, member)
   DISPATCH[#DISPATCH + 1] = member
-  DISPATCH[#DISPATCH + 1] = jint(due)
+  DISPATCH[#DISPATCH + 1] = due
 end
 local function outbox_remove(member) redis.call('ZREM', K_OUTBOX, member) end
 -- A committed task this script queued itself (a run's first task on its task queue's first-task

@@ -123,7 +123,7 @@ function RUNS.create_run(o)
   end
   redis.call('HSET', K_WID, 'run', RUN_ID, 'status', 'RUNNING')
   for _, index in ipairs({ K_OPEN, K_TAG .. ':vis:all', K_TAG .. ':vis:type:' .. o.type, K_TAG .. ':vis:tq:' .. o.tq }) do
-    redis.call('ZADD', index, NOW, RUN_ID)
+    redis.call('ZADD', index, jms(NOW), RUN_ID)
   end
   local attrs = with_backoff(o.attrs, backoff)
   append('WorkflowExecutionStarted', NOW, attrs, o.bytes and o.bytes + #attrs - #o.attrs)
