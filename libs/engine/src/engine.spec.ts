@@ -215,9 +215,10 @@ describe.each(['functions', 'eval'] as const)('Engine fences (scripts run as %s)
       });
       const attempt = { ...ref, scheduledEventId: 5, attempt: 1 };
       const run = { taskQueue: 'q', taskTimeout: 10_000, token: '1', committedAt: first.now, written: (await engine.readHistory(ref)).slice(3) };
-      const next = engine.activityCompletedTask(attempt, run, first.startedActivities[0]!.activity, result, 'tester');
+      const activity = first.startedActivities[0]!.activity;
+      const next = engine.activityCompletedTask(attempt, run, activity, result, 'tester');
       const completion = { identity: 'tester', workerId: 'worker-1', stickyTimeout: 5_000, fence: next.startedEventId };
-      return { ref, keys, attempt, next, completion, run, activity: first.startedActivities[0]!.activity };
+      return { ref, keys, attempt, next, completion, run, activity };
     }
 
     it("writes what the result and then the completion would, without the task's timeout or a job", async () => {

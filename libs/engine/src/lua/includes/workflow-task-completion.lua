@@ -121,9 +121,8 @@ local function complete_workflow_task(A, unarmed)
     materialize_wft()
     scheduled, started = getn('wsch'), getn('wstd')
   elseif attempt > 1 then
-    scheduled = append('WorkflowTaskScheduled', getn('wsct'),
-      jobj('taskQueue', jstr(get('tq')), 'startToCloseTimeout', get('wfto'), 'attempt', jint(attempt)))
-    started = append('WorkflowTaskStarted', getn('wst'), jobj('scheduledEventId', jint(scheduled), 'identity', jstr(identity)))
+    scheduled = append_wft_scheduled(getn('wsct'), attempt)
+    started = append_wft_started(getn('wst'), jint(scheduled), identity)
   end
   set('wft', '')
   set('wlf', '')

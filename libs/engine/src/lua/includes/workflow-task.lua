@@ -24,6 +24,15 @@ local function wft_queue(attempt)
   return get('tq')
 end
 
+-- A task's WorkflowTaskScheduled and WorkflowTaskStarted (`sched`: its scheduled event id, as
+-- text), at `ts`, built in their stored form (history.lua). Each returns its event id.
+local function append_wft_scheduled(ts, attempt)
+  return append('WorkflowTaskScheduled', ts, jobj_stored('taskQueue', jstr(get('tq')), 'startToCloseTimeout', get('wfto'), 'attempt', jint(attempt)))
+end
+local function append_wft_started(ts, sched, identity)
+  return append('WorkflowTaskStarted', ts, jobj_stored('scheduledEventId', sched, 'identity', jstr(identity)))
+end
+
 -- Arms the start-to-close timeout of the workflow task in progress.
 local function arm_wft()
   local timeout = getn('wfto')
@@ -45,7 +54,7 @@ local function start_wft(identity, at, unarmed, unqueued)
     -- Speculative (updates.lua): WorkflowTaskStarted is written with the task's outcome, if at all.
     set('widn', identity)
   elseif attempt == 1 then
-    started = append('WorkflowTaskStarted', at, jobj_stored('scheduledEventId', get('wsch'), 'identity', jstr(identity)))
+    started = append_wft_started(at, get('wsch'), identity)
   end
   set('wft', 'started')
   set('wstd', started)
@@ -80,8 +89,7 @@ local function schedule_wft(attempt, delay, eager, speculative)
   local sched = 0
   if speculative then set('wsp', getn('last')) elseif getn('wsp') > 0 then set('wsp', 0) end
   if attempt == 1 and not speculative then
-    sched = append('WorkflowTaskScheduled', NOW,
-      jobj_stored('taskQueue', jstr(get('tq')), 'startToCloseTimeout', get('wfto'), 'attempt', jint(attempt)))
+    sched = append_wft_scheduled(NOW, attempt)
   end
   set('wft', 'scheduled')
   set('wtok', tok)
@@ -108,12 +116,9 @@ end
 local function materialize_wft()
   if getn('wsp') == 0 then return end
   set('wsp', 0)
-  local sched = append('WorkflowTaskScheduled', getn('wsct'),
-    jobj('taskQueue', jstr(get('tq')), 'startToCloseTimeout', get('wfto'), 'attempt', jint(1)))
+  local sched = append_wft_scheduled(getn('wsct'), 1)
   set('wsch', sched)
-  if get('wft') == 'started' then
-    set('wstd', append('WorkflowTaskStarted', getn('wst'), jobj('scheduledEventId', jint(sched), 'identity', jstr(get('widn') or ''))))
-  end
+  if get('wft') == 'started' then set('wstd', append_wft_started(getn('wst'), jint(sched), get('widn') or '')) end
 end
 
 -- Moves a workflow task waiting on a sticky queue back to the task queue (the sticky worker did
