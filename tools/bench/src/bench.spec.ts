@@ -65,6 +65,8 @@ describe('the benchmark at its tiny size', () => {
         'cluster.nodeCpu',
       ]),
     );
+    // The test Redis has AOF off: nothing is appended, so no row says what was.
+    expect(keys.filter((key) => key.endsWith('.aofBytes'))).toEqual([]);
   });
 
   it('measures finite numbers, positive except memory growth (noise can beat a few dozen workflows)', () => {
@@ -172,6 +174,10 @@ describe('the durable mode at its tiny size', () => {
     const p50 = report.scenarios[0]!.rows.find((row) => row.key === 'latency.p50')!;
     expect(p50.durabull).toBeGreaterThan(0);
     expect(p50.baseline).toBeGreaterThan(0);
+    // Every workflow and chain writes its history or jobs: both append to the AOF.
+    const aof = report.scenarios[0]!.rows.find((row) => row.key === 'latency.aofBytes')!;
+    expect(aof.durabull).toBeGreaterThan(1000);
+    expect(aof.baseline).toBeGreaterThan(1000);
     expect(renderReport(report)).toContain('Durable mode: every scenario on a redis-server of the benchmark\'s own with appendonly yes, appendfsync always');
   }, 90_000);
 });

@@ -2,8 +2,11 @@ import { clientCommands, clientCommandsPer, sumClientCommands } from './client-c
 import type { ClientCommands } from './client-commands';
 import type { BenchContext } from './context';
 import type { WorkerHost } from './hosts';
-import { commandStats, commandUsage, redisCpuMicros } from './redis-stats';
+import { aofSize, commandStats, commandUsage, redisCpuMicros } from './redis-stats';
 import type { CommandUsage } from './redis-stats';
+import { comparison } from './report';
+import type { ResultRow } from './report';
+import { median } from './stats';
 
 /** Redis commands per unit of work, seen from both ends. */
 export interface CommandMeasurement {
@@ -13,6 +16,8 @@ export interface CommandMeasurement {
   client: ClientCommands;
   /** CPU time spent per unit of work, in microseconds. */
   cpu: CpuUsage;
+  /** Bytes appended to the AOF per unit of work: what each fsync writes. Only on a Redis with AOF on. */
+  aofBytes?: number;
 }
 
 /** CPU time per unit of work: what the work costs the machine, whatever else competes for it. */
@@ -45,17 +50,40 @@ export async function withCommands<T>(
   work: () => Promise<T>,
 ): Promise<{ value: T; commands: CommandMeasurement }> {
   const clientBefore = await clientTotals(hosts);
-  const [serverBefore, redisCpuBefore, nodeCpuBefore] = await Promise.all([commandStats(ctx.redis), redisCpuMicros(ctx.redis), nodeCpuMicros(hosts)]);
+  const [serverBefore, redisCpuBefore, nodeCpuBefore, aofBefore] = await Promise.all([
+    commandStats(ctx.redis),
+    redisCpuMicros(ctx.redis),
+    nodeCpuMicros(hosts),
+    aofSize(ctx.redis),
+  ]);
   const value = await work();
-  const [serverAfter, redisCpuAfter, nodeCpuAfter] = await Promise.all([commandStats(ctx.redis), redisCpuMicros(ctx.redis), nodeCpuMicros(hosts)]);
+  const [serverAfter, redisCpuAfter, nodeCpuAfter, aofAfter] = await Promise.all([
+    commandStats(ctx.redis),
+    redisCpuMicros(ctx.redis),
+    nodeCpuMicros(hosts),
+    aofSize(ctx.redis),
+  ]);
   const clientAfter = await clientTotals(hosts);
   const client = clientCommandsPer(clientBefore, clientAfter, units);
   const cpu = { redis: (redisCpuAfter - redisCpuBefore) / units, node: (nodeCpuAfter - nodeCpuBefore) / units };
-  return { value, commands: { server: commandUsage(serverBefore, serverAfter, units, client.byCommand), client, cpu } };
+  const commands: CommandMeasurement = { server: commandUsage(serverBefore, serverAfter, units, client.byCommand), client, cpu };
+  if (aofBefore !== undefined && aofAfter !== undefined) commands.aofBytes = (aofAfter - aofBefore) / units;
+  return { value, commands };
 }
 
 /** The measurement with the median round trips: one repetition standing for all (they barely differ). */
 export function medianMeasurement(list: readonly CommandMeasurement[]): CommandMeasurement {
   if (list.length === 0) throw new Error('No measurements');
   return [...list].sort((x, y) => x.client.roundTrips - y.client.roundTrips)[Math.floor(list.length / 2)]!;
+}
+
+/**
+ * The row of AOF bytes per workflow (median of the repetitions) when the benchmark runs on its
+ * durable Redis; none without AOF.
+ */
+export function aofBytesRows(key: string, metric: string, durabull: readonly CommandMeasurement[], baseline: readonly CommandMeasurement[]): ResultRow[] {
+  const d = durabull.flatMap((m) => (m.aofBytes === undefined ? [] : [m.aofBytes]));
+  const b = baseline.flatMap((m) => (m.aofBytes === undefined ? [] : [m.aofBytes]));
+  if (d.length === 0 || b.length === 0) return [];
+  return [comparison(key, metric, 'B', median(d), median(b))];
 }

@@ -92,6 +92,17 @@ export async function redisCpuMicros(redis: Redis): Promise<number> {
   return Math.round((seconds('used_cpu_user') + seconds('used_cpu_sys')) * 1e6);
 }
 
+/**
+ * The size of the append-only file in bytes (`INFO persistence`: aof_current_size), or undefined
+ * when the server has AOF off. It only grows while the AOF is not rewritten: the benchmark's
+ * durable Redis never rewrites it on its own (durable-redis.ts).
+ */
+export async function aofSize(redis: Redis): Promise<number | undefined> {
+  const info = await redis.info('persistence');
+  if (!/^aof_enabled:1/m.test(info)) return undefined;
+  return Number(/^aof_current_size:(\d+)/m.exec(info)?.[1] ?? NaN);
+}
+
 /** `redis_version` from `INFO server`. */
 export async function redisVersion(redis: Redis): Promise<string> {
   return /^redis_version:(\S+)/m.exec(await redis.info('server'))?.[1] ?? 'unknown';

@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import type { SizeProfile } from '../config';
 import { InProcessSystems } from '../context';
 import type { BenchContext } from '../context';
-import { medianMeasurement, withCommands } from '../measure';
+import { aofBytesRows, medianMeasurement, withCommands } from '../measure';
 import type { CommandMeasurement } from '../measure';
 import { comparison } from '../report';
 import type { ScenarioResult } from '../report';
@@ -78,6 +78,7 @@ export async function latency(ctx: BenchContext, profile: SizeProfile['latency']
         comparison('latency.redisTime', 'Redis time per workflow (commandstats usec)', 'µs', cmd.durabull.server.usec, cmd.baseline.server.usec),
         comparison('latency.redisCpu', 'Redis CPU per workflow', 'µs', cmd.durabull.cpu.redis, cmd.baseline.cpu.redis),
         comparison('latency.nodeCpu', 'Node CPU per workflow (client + workers)', 'µs', cmd.durabull.cpu.node, cmd.baseline.cpu.node),
+        ...aofBytesRows('latency.aofBytes', 'AOF bytes per workflow', commands.durabull, commands.baseline),
       ],
       details: { durabull: d, baseline: b, repP50, commands: cmd },
       durationMs: performance.now() - began,

@@ -11,7 +11,7 @@ import type { SizeProfile } from '../config';
 import { cleanUp, scenarioNames } from '../context';
 import type { BenchContext } from '../context';
 import { RawChainClient } from '../raw-chain';
-import { medianMeasurement, withCommands } from '../measure';
+import { aofBytesRows, medianMeasurement, withCommands } from '../measure';
 import type { CommandMeasurement } from '../measure';
 import { comparison } from '../report';
 import type { ResultRow, ScenarioResult } from '../report';
@@ -54,6 +54,7 @@ export async function throughput(ctx: BenchContext, profile: SizeProfile['throug
       comparison(`throughput.p${processes}.redisTime`, `Redis time per workflow, ${label}`, 'µs', ud, ub),
       comparison(`throughput.p${processes}.redisCpu`, `Redis CPU per workflow, ${label}`, 'µs', rd, rb),
       comparison(`throughput.p${processes}.nodeCpu`, `Node CPU per workflow (client + workers), ${label}`, 'µs', nd, nb),
+      ...aofBytesRows(`throughput.p${processes}.aofBytes`, `AOF bytes per workflow, ${label}`, variant.commands.durabull, variant.commands.baseline),
     );
     details[`p${processes}`] = {
       ...variant,
