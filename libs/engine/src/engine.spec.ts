@@ -295,6 +295,22 @@ describe.each(['functions', 'eval'] as const)('Engine fences (scripts run as %s)
     });
   });
 
+  it('compacts a closed run: its state keeps only what a closed run needs', async () => {
+    const { ref, task } = await startedTask();
+    const reply = await completeWith(task, 3, {
+      eventType: EventType.WorkflowExecutionCompleted,
+      attributes: { result: [], workflowTaskCompletedEventId: 4 },
+      meta: {},
+    });
+    expect(reply.code).toBe(ReplyCode.Ok);
+    const keys = engine.keys.run(ref.workflowId, ref.runId);
+    expect(await connection.client.object('ENCODING', keys.state)).toBe('listpack');
+    expect((await connection.client.hkeys(keys.state)).sort()).toEqual(
+      ['att', 'close', 'creq', 'frst', 'hsz', 'last', 'rto', 'start', 'status', 'sticky', 'tq', 'type', 'watt', 'wft', 'wid'].sort(),
+    );
+    expect(await connection.client.hmget(keys.state, 'status', 'last', 'wft')).toEqual(['COMPLETED', '5', '']);
+  });
+
   it('runs a run whose state hash has more fields than it reads whole (by name), and compacts it at its close', async () => {
     const ref = { workflowId: 'many-fields', runId: randomUUID() };
     await engine.startWorkflow({

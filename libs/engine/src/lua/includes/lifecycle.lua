@@ -149,6 +149,7 @@ local COMPACT_MAX_FIELDS, COMPACT_MAX_HISTORY_BYTES, COMPACT_MAX_EVENTS = 200, 4
 local function compact_closed_run()
   -- Read before the hash changes: the copy of its fields in `state` is not used after it.
   local small_history = getn('last') <= COMPACT_MAX_EVENTS and getn('hsz') <= COMPACT_MAX_HISTORY_BYTES
+  local held = state
   state = nil
   if redis.call('OBJECT', 'ENCODING', K_STATE) == 'hashtable' and redis.call('HLEN', K_STATE) <= COMPACT_MAX_FIELDS then
     local flat, kept = redis.call('HGETALL', K_STATE), {}
@@ -162,9 +163,13 @@ local function compact_closed_run()
     redis.call('HSET', K_STATE, unpack(kept))
   else
     -- A listpack in place (a ziplist before Redis 7); a hash table too large to rewrite stays one.
+    -- Only the fields the run has (`held` was read whole, or by name with false for a missing
+    -- one): HDEL searches the listpack for each field it is given, and the AOF keeps them all.
     local fields = {}
-    for field in pairs(RUNNING_ONLY) do fields[#fields + 1] = field end
-    redis.call('HDEL', K_STATE, unpack(fields))
+    for field in pairs(RUNNING_ONLY) do
+      if held[field] then fields[#fields + 1] = field end
+    end
+    if #fields > 0 then redis.call('HDEL', K_STATE, unpack(fields)) end
   end
   if small_history then
     -- pcall: where COPY is not allowed (an ACL, a Redis before 6.2) or memory is full, the history
