@@ -1,5 +1,9 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { DurableRedis } from './durable-redis';
+import { startServer, stopServers } from './own-servers';
 import { aofSize } from './redis-stats';
 
 describe("the durable mode's own redis-server", () => {
@@ -24,14 +28,16 @@ describe("the durable mode's own redis-server", () => {
   }, 30_000);
 
   it('has no AOF size to read from a Redis with AOF off', async () => {
-    const redis = new Redis(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379');
+    const dir = mkdtempSync(join(tmpdir(), 'durabull-bench-no-aof-'));
+    const server = await startServer(dir, () => []);
+    const redis = new Redis({ host: '127.0.0.1', port: server.port });
     try {
-      const [, appendonly] = (await redis.config('GET', 'appendonly')) as [string, string];
-      // The test Redis keeps nothing on disk (README.md); this checks what a Redis with AOF off says.
-      expect(appendonly).toBe('no');
+      expect(await redis.config('GET', 'appendonly')).toEqual(['appendonly', 'no']);
       expect(await aofSize(redis)).toBeUndefined();
     } finally {
       redis.disconnect();
+      await stopServers([server]);
+      rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }, 30_000);
 });
