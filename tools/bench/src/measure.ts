@@ -16,7 +16,7 @@ export interface CommandMeasurement {
   client: ClientCommands;
   /** CPU time spent per unit of work, in microseconds. */
   cpu: CpuUsage;
-  /** Bytes appended to the AOF per unit of work: what each fsync writes. Only on a Redis with AOF on. */
+  /** Bytes appended to the AOF per unit of work. Only on a Redis with AOF on. */
   aofBytes?: number;
 }
 
