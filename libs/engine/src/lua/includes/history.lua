@@ -75,17 +75,18 @@ end
 -- encode_attrs(jobj(...)) gives, without the pass over it, and its JSON's length in bytes (what
 -- the history size counts), for append's `jsonBytes`. Values that hold objects go through jobj.
 local function jobj_stored(...)
-  local n, parts, bytes = select('#', ...), {}, 1
-  for i = 1, n, 2 do
-    local k, v = select(i, ...)
+  local a, m, bytes = { ... }, 0, 1
+  for i = 1, select('#', ...), 2 do
+    local k, v = a[i], a[i + 1]
     if v ~= nil and v ~= false then
-      parts[#parts + 1] = (ATTRIBUTE_CODES[k] or ('"' .. k .. '":')) .. v
+      m = m + 1
+      a[m] = (ATTRIBUTE_CODES[k] or ('"' .. k .. '":')) .. v
       -- '"k":' and the value, and a comma or the closing brace.
       bytes = bytes + #k + 4 + #v
     end
   end
-  if #parts == 0 then bytes = 2 end
-  return '{' .. table.concat(parts, ',') .. '}', bytes
+  if m == 0 then bytes = 2 end
+  return '{' .. table.concat(a, ',', 1, m) .. '}', bytes
 end
 -- history-encoding end
 
@@ -98,7 +99,7 @@ local function append(etype, ts, attrs, jsonBytes)
   local id = getn('last') + 1
   set('last', id)
   set('hsz', getn('hsz') + (jsonBytes or #attrs))
-  local entry, code, stored, at = string.format('%d-0', id), EVENT_CODES[etype] or etype, jsonBytes and attrs or encode_attrs(attrs), jms(ts)
+  local entry, code, stored, at = jint(id) .. '-0', EVENT_CODES[etype] or etype, jsonBytes and attrs or encode_attrs(attrs), jms(ts)
   redis.call('XADD', K_HIST, entry, 't', code, 'ts', at, 'a', stored)
   if APPENDED then APPENDED[#APPENDED + 1] = { entry, { 't', code, 'ts', at, 'a', stored } } end
   return id

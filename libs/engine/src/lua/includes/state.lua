@@ -95,6 +95,7 @@
     K_TAG..':workers'       <workerId> -> liveness expiry (ms), written by sweepShard
 ]]
 --- @include "clock"
+--- @include "json"
 
 -- The call's keys, arguments and clock, set by begin_run. Loaded as a function library these
 -- locals outlive a call, so every per-call value lives here and begin_run resets it.
@@ -112,6 +113,8 @@ local RUN_ID, CHANNEL, NOW, REAL_NOW
 -- the workflow must see (ensure_wft, workflow-task.lua); APPENDED: nil, or the entries appended
 -- (history.lua).
 local state, dirty, DISPATCH, WITHDRAW, WFT_NEEDED, APPENDED
+-- Numbers read from the state's text by getn, by that text.
+local parsed
 
 local function begin_run(KEYS, ARGV)
   K_STATE, K_HIST, K_BUF, K_OUTBOX, K_DEADLINES, K_WAKES, K_WID, K_OPEN, K_CLOSED =
@@ -120,7 +123,7 @@ local function begin_run(KEYS, ARGV)
   RUN_ID, CHANNEL = ARGV[1], ARGV[2]
   K_ACTS = K_TAG .. ':acts:' .. RUN_ID
   NOW, REAL_NOW = now_ms(K_TAG)
-  state, dirty, DISPATCH, WITHDRAW, WFT_NEEDED, APPENDED = nil, {}, {}, {}, false, nil
+  state, dirty, DISPATCH, WITHDRAW, WFT_NEEDED, APPENDED, parsed = nil, {}, {}, {}, false, nil, {}
 end
 
 -- Reply codes below zero, mirrored by ReplyCode in scripts.ts.
@@ -162,14 +165,21 @@ local function get(field)
   if not state then load_state() end
   local value = state[field]
   if type(value) == 'number' then
-    value = string.format('%d', value)
+    value = jint(value)
     state[field] = value
   end
   return value
 end
+-- tonumber of a string runs strtod twice (lbaselib): each text read as a number is parsed once a
+-- call (parsed, keyed by the text; begin_run resets it).
 local function getn(field)
   if not state then load_state() end
-  return tonumber(state[field]) or 0
+  local value = state[field]
+  local n = parsed[value]
+  if n then return n end
+  n = tonumber(value) or 0
+  if value then parsed[value] = n end
+  return n
 end
 -- A field set to the value it holds is not written again.
 local function set(field, value)
@@ -184,7 +194,7 @@ local function flush_state()
   for field in pairs(dirty) do
     local value = state[field]
     args[#args + 1] = field
-    args[#args + 1] = type(value) == 'number' and string.format('%d', value) or value
+    args[#args + 1] = type(value) == 'number' and jint(value) or value
   end
   if #args > 0 then redis.call('HSET', K_STATE, unpack(args)) end
   dirty = {}
