@@ -113,8 +113,6 @@ export class Engine {
   async startWorkflow(
     request: StartWorkflowRequest,
   ): Promise<{ started: true } | { started: false; runningRunId: string; signalled?: true }> {
-    const shard = this.keys.shard(this.keys.shardOf(request.workflowId));
-    const indexes = [shard.allRuns, shard.runsOfType(request.workflowType), shard.runsOfTaskQueue(request.taskQueue)];
     const startedJson = JSON.stringify(request.attributes);
     const reply = await this.transition('startWorkflow', request, [
       request.workflowId,
@@ -141,7 +139,7 @@ export class Engine {
       // On a single Redis the script queues the first task itself (its list is on the same server).
       this.redis instanceof Cluster ? '' : this.keys.firstTasks(request.taskQueue),
       Buffer.byteLength(startedJson),
-    ], indexes, true);
+    ], true);
     if (reply.code === ReplyCode.AlreadyStarted) {
       const [runId, status] = reply.extra as [string, string];
       throwOnReply(reply.code, {
@@ -863,12 +861,11 @@ export class Engine {
     script: string,
     ref: RunRef,
     args: Array<string | number>,
-    extraKeys: string[] = [],
     /** The reply's extra[1] is the history the first task's job carries (startWorkflow). */
     firstTaskHistory = false,
   ): Promise<RunReply> {
     const keys: RunKeys = this.keys.run(ref.workflowId, ref.runId);
-    const keyList = [...runKeyList(keys), ...extraKeys];
+    const keyList = runKeyList(keys);
     const argv = [ref.runId, this.keys.channelPrefix, ...args];
     const reply = parseRunReply(
       await (this.durability ? this.replicated(script, ref, keyList, argv) : this.scripts.call(script, keyList, argv)),

@@ -71,7 +71,7 @@ export class NamespaceKeys {
     };
   }
 
-  /** The nine keys every run script takes, in the order `includes/run.lua` documents. */
+  /** A run's keys (the two its scripts declare: {@link runKeyList}). */
   run(workflowId: string, runId: string): RunKeys {
     const shard = this.shardOf(workflowId);
     const shardKeys = this.shard(shard);
@@ -191,18 +191,12 @@ function fnv1a(bytes: Uint8Array): number {
   return hash;
 }
 
+/**
+ * The keys a run script declares (`includes/run.lua`): the run state hash and the workflow id
+ * hash. The script builds every other key of the call on the shard's prefix, in their slot.
+ */
 export function runKeyList(keys: RunKeys): string[] {
-  return [
-    keys.state,
-    keys.history,
-    keys.buffer,
-    keys.outbox,
-    keys.deadlines,
-    keys.wakes,
-    keys.workflowId,
-    keys.openRuns,
-    keys.closedRuns,
-  ];
+  return [keys.state, keys.workflowId];
 }
 
 /** Names of the BullMQ queues (names must not contain ':'). */

@@ -1,6 +1,6 @@
 --[[
-  An activity attempt's outcome (completeActivityTask-9.lua has the arguments and the reply),
-  shared with completeActivityAndWorkflowTask-9.lua, which also completes the workflow task the
+  An activity attempt's outcome (completeActivityTask-2.lua has the arguments and the reply),
+  shared with completeActivityAndWorkflowTask-2.lua, which also completes the workflow task the
   result hands over.
 ]]
 --- @include "run"

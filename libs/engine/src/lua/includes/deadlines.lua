@@ -1,9 +1,9 @@
 --[[
-  Deadlines: one shard-wide zset (KEYS[5], member -> due ms); a BullMQ delayed "wake" job per
-  armed time (KEYS[6]) runs the shard's due deadlines. Wake times are rounded up to a granularity
+  Deadlines: one shard-wide zset (K_DEADLINES, member -> due ms); a BullMQ delayed "wake" job per
+  armed time (K_WAKES) runs the shard's due deadlines. Wake times are rounded up to a granularity
   that grows with the timeout, so thousands of deadlines share a few wake jobs; a 200 ms timeout
   still fires within ~10 ms. Members are "<kind>|<a>|<b>|<runId>|<workflowId>"; the kinds are
-  listed in fireDeadline-9.lua, which fires them. A schedule's next fire time is the member
+  listed in fireDeadline-2.lua, which fires them. A schedule's next fire time is the member
   "sch|<scheduleId>", or "scp|<scheduleId>" while it only looks again at a run it waits for
   (commitSchedule-5.lua writes them; schedules.ts fires them).
 ]]

@@ -1,7 +1,7 @@
 --[[
-  History: the run's stream (KEYS[2]), entries "<eventId>-0" with fields t (type), ts (ms) and a
+  History: the run's stream (K_HIST), entries "<eventId>-0" with fields t (type), ts (ms) and a
   (JSON attributes), so the stream itself refuses an out-of-order or duplicate event id; and the
-  events buffered (KEYS[3]) while a workflow task runs.
+  events buffered (K_BUF) while a workflow task runs.
 
   Stored compactly (history-encoding.ts has the format and the one decoder every reader uses): t
   is the type's code (its name when it has none), a the JSON text with attribute names and the

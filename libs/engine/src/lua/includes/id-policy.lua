@@ -1,6 +1,6 @@
 --[[
   Workflow id policies (TEMPORAL-SEMANTICS §19): what a start does when its workflow id already
-  has a run (KEYS[7], the workflow id hash: its current run and that run's status). The reuse
+  has a run (KEYS[2], the workflow id hash: its current run and that run's status). The reuse
   policy governs a closed run, the conflict policy a running one; two runs of one id never run at
   once. The client checks the policies and their combination before it calls (id-policy.ts).
 ]]

@@ -1,5 +1,5 @@
 --[[
-  The outbox: tasks a script committed, as descriptors in the shard's outbox zset (KEYS[4],
+  The outbox: tasks a script committed, as descriptors in the shard's outbox zset (K_OUTBOX,
   descriptor -> due ms), returned in the reply for the caller to dispatch as BullMQ jobs (tasks.ts
   parses them); the script that consumes a task removes its descriptor, and a sweep re-dispatches
   whatever stays behind. Descriptors, the workflow id last (it may hold '|'):

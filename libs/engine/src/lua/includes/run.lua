@@ -13,15 +13,18 @@
   Each include names the includes it needs; every one is emitted once, in dependency order
   (scripts.ts). As a function library they all share one chunk: Lua allows it 200 locals.
 
-  Every run script calls begin_run(KEYS, ARGV) first, and takes the same first nine KEYS and
-  first two ARGV:
-    KEYS[1] run state hash      KEYS[5] shard deadlines zset (member -> due ms)
-    KEYS[2] run history stream  KEYS[6] shard wake-ups zset (armed tick times)
-    KEYS[3] run buffered events KEYS[7] workflow id hash (current run, its status)
-    KEYS[4] shard outbox zset (task descriptor -> due ms)
-    KEYS[8] shard open runs zset, KEYS[9] shard closed runs zset (visibility: run id -> start ms)
+  Every run script calls begin_run(KEYS, ARGV) first, ends with `return reply(code, ...)`, and
+  takes the same two KEYS and first two ARGV:
+    KEYS[1] run state hash `P:{ns:s}:run:<runId>`
+    KEYS[2] workflow id hash `P:{ns:s}:wid:<workflowId>` (current run, its status)
     ARGV[1] run id              ARGV[2] pub/sub channel prefix of the namespace
-  and ends with `return reply(code, ...)`.
+  Every other key of the call is built on the shard's prefix `P:{ns:s}` (KEYS[1] less
+  ':run:<runId>'), as keys.ts lays them out: the run's history stream, buffered events and
+  pending activities, the shard's outbox, deadlines, wake-ups, visibility indexes, settings and
+  workers. The hash tag keeps them in the declared keys' slot (Redis Cluster), and a call
+  carries two keys instead of nine to twelve: some 1,300 bytes less per one-activity workflow
+  for the client to build and send and for Redis to read and parse (BENCHMARKS.md, "Two keys
+  per transition").
 
   History events are stream entries with id "<eventId>-0" and fields t (type), ts (ms), a (JSON
   attributes), so the stream itself refuses an out-of-order or duplicate event id.

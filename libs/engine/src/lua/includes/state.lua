@@ -25,7 +25,7 @@
     sticky  worker id whose sticky queue takes the next task, '' for the task queue
     stto    sticky schedule-to-start timeout (ms)
     creq    1 once cancellation of the run was requested (a request is a state: recorded once)
-    nbuf    number of events buffered in KEYS[3] while a workflow task runs
+    nbuf    number of events buffered in K_BUF while a workflow task runs
     rdl     '1' when a run timeout deadline ('run') is armed
     hsz     history size: bytes of event attributes appended so far
     mxe     history event limit, 0 for none (the run is terminated on reaching it)
@@ -90,7 +90,7 @@
     dl                  deadlines armed for it: { s2c, s2s, stc, hb } = 1 (see activity.lua)
 
   Other hashes the scripts use:
-    KEYS[7] (workflow id)   run (the id's current run id), status (that run's status)
+    KEYS[2] (workflow id)   run (the id's current run id), status (that run's status)
     K_TAG..':settings'      retention (ms a closed run is kept), copied from the namespace meta
     K_TAG..':workers'       <workerId> -> liveness expiry (ms), written by sweepShard
 ]]
@@ -100,10 +100,10 @@
 -- The call's keys, arguments and clock, set by begin_run. Loaded as a function library these
 -- locals outlive a call, so every per-call value lives here and begin_run resets it.
 local K_STATE, K_HIST, K_BUF, K_OUTBOX, K_DEADLINES, K_WAKES, K_WID, K_OPEN, K_CLOSED
--- The run's pending activities (legend above), built on K_TAG like every other run key.
+-- The run's pending activities (legend above).
 local K_ACTS
--- The shard's key prefix "P:{ns:s}" (hash tag included), taken from the outbox key: keys built on
--- it (the shard's live workers and settings, a run's index entries) share the script's slot.
+-- The shard's key prefix "P:{ns:s}" (hash tag included), taken from the run state key: every key
+-- but the two declared ones is built on it (run.lua), in the script's slot.
 local K_TAG
 -- NOW is the namespace's time (every event time and deadline), REAL_NOW Redis server time (worker
 -- liveness): they differ only when a time-skipping test environment moved the clock (clock.lua).
@@ -117,11 +117,13 @@ local state, dirty, DISPATCH, WITHDRAW, WFT_NEEDED, APPENDED
 local parsed
 
 local function begin_run(KEYS, ARGV)
-  K_STATE, K_HIST, K_BUF, K_OUTBOX, K_DEADLINES, K_WAKES, K_WID, K_OPEN, K_CLOSED =
-    KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
-  K_TAG = string.sub(K_OUTBOX, 1, #K_OUTBOX - #':outbox')
   RUN_ID, CHANNEL = ARGV[1], ARGV[2]
-  K_ACTS = K_TAG .. ':acts:' .. RUN_ID
+  K_STATE, K_WID = KEYS[1], KEYS[2]
+  -- KEYS[1] is K_TAG .. ':run:' .. RUN_ID; every other key is built on K_TAG (run.lua).
+  K_TAG = string.sub(K_STATE, 1, #K_STATE - #RUN_ID - #':run:')
+  K_HIST, K_BUF, K_ACTS = K_TAG .. ':hist:' .. RUN_ID, K_TAG .. ':buf:' .. RUN_ID, K_TAG .. ':acts:' .. RUN_ID
+  K_OUTBOX, K_DEADLINES, K_WAKES = K_TAG .. ':outbox', K_TAG .. ':deadlines', K_TAG .. ':wakes'
+  K_OPEN, K_CLOSED = K_TAG .. ':vis:open', K_TAG .. ':vis:closed'
   NOW, REAL_NOW = now_ms(K_TAG)
   state, dirty, DISPATCH, WITHDRAW, WFT_NEEDED, APPENDED, parsed = nil, {}, {}, {}, false, nil, {}
 end

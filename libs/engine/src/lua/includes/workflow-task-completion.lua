@@ -1,6 +1,6 @@
 --[[
-  A workflow task's completion (completeWorkflowTask-9.lua has the arguments and the reply),
-  shared with completeActivityAndWorkflowTask-9.lua, which commits the activity result that handed
+  A workflow task's completion (completeWorkflowTask-2.lua has the arguments and the reply),
+  shared with completeActivityAndWorkflowTask-2.lua, which commits the activity result that handed
   the task over in the same call.
 ]]
 --- @include "run"
@@ -15,7 +15,7 @@ local task_identity, task_worker, STARTED
 -- The commands this task accepts, by event type: either `closes` (the run status it closes the
 -- run with; the close event is the command's event) or `apply(id, meta)`, which gives effect to
 -- a command once its event was appended as event `id` (`meta`: its engine metadata, listed in
--- completeWorkflowTask-9.lua); a `silent` command appends no event: `apply(nil, meta, attributes)`.
+-- completeWorkflowTask-2.lua); a `silent` command appends no event: `apply(nil, meta, attributes)`.
 -- A command type not listed here is refused before anything is written (E_UNKNOWN_COMMAND).
 local COMMANDS = {
   ActivityTaskScheduled = { apply = function(id, meta)

@@ -4,7 +4,7 @@
   one event per command, then the events buffered while the task ran. Schedules the next
   workflow task (on this worker's sticky queue) when there is something new to process.
 
-  KEYS[1..9]  run keys
+  KEYS[1..2]  run keys (see includes/run.lua)
   ARGV[1..2]  run id, channel prefix
   ARGV[3]     task token
   ARGV[4]     worker identity

@@ -3,7 +3,7 @@
   outcome and schedules a workflow task to deliver it. Idempotent: a message already resolved (or
   of a run deleted since) only loses its outbox descriptor.
 
-  KEYS[1..9]  run keys (the sender)
+  KEYS[1..2]  run keys (the sender; see includes/run.lua)
   ARGV[1..2]  run id, channel prefix
   ARGV[3]     the initiating command event id
   ARGV[4]     outcome: 'delivered' | 'not_found'

@@ -6,7 +6,7 @@
   would write back to back; one call saves the second one's clock and state reads and writes, and
   the task's start-to-close timeout, armed only if the task stays started.
 
-  KEYS[1..9]   run keys
+  KEYS[1..2]  run keys (see includes/run.lua)
   ARGV[1..2]   run id, channel prefix
   ARGV[3..11]  completeActivityTask's ARGV[3..11], for a completed first attempt
   ARGV[12]     the time (ms) at which the worker ran the next task (the result's time, if it

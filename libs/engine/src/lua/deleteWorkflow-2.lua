@@ -5,7 +5,7 @@
   published to waiters, running activities are told to stop), with Temporal's reason
   "Delete workflow execution".
 
-  KEYS[1..9]  run keys
+  KEYS[1..2]  run keys (see includes/run.lua)
   ARGV[1..2]  run id, channel prefix
   ARGV[3]     reason of the termination of a running run
   ARGV[4]     identity of the requester

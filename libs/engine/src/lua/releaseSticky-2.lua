@@ -3,7 +3,7 @@
   queue, and one already waiting on the worker's sticky queue moves there now rather than after
   the sticky schedule-to-start timeout.
 
-  KEYS[1..9]  run keys
+  KEYS[1..2]  run keys (see includes/run.lua)
   ARGV[1..2]  run id, channel prefix
   ARGV[3]     worker id
 ]]

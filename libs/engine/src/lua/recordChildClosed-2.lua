@@ -4,7 +4,7 @@
   its ChildWorkflowExecutionStarted when the start had not been resolved yet, and a workflow task.
   Idempotent: a child no longer pending (recorded already, or the parent closed) changes nothing.
 
-  KEYS[1..9]  run keys (the parent)
+  KEYS[1..2]  run keys (the parent; see includes/run.lua)
   ARGV[1..2]  run id, channel prefix
   ARGV[3]     the StartChildWorkflowExecutionInitiated event id
   ARGV[4]     the close event's type

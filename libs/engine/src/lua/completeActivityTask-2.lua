@@ -4,7 +4,7 @@
   A failure goes through Temporal's retry decision: either the next attempt is queued after its
   backoff (no history event) or the activity closes with ActivityTaskStarted + its close event.
 
-  KEYS[1..9]  run keys
+  KEYS[1..2]  run keys (see includes/run.lua)
   ARGV[1..2]  run id, channel prefix
   ARGV[3]     ActivityTaskScheduled event id
   ARGV[4]     attempt

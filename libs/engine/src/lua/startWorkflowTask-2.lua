@@ -2,7 +2,7 @@
   A worker takes a workflow task: WorkflowTaskStarted (not for a transient retry attempt), the
   task's start-to-close deadline, and the history the worker has not seen yet.
 
-  KEYS[1..9]  run keys
+  KEYS[1..2]  run keys (see includes/run.lua)
   ARGV[1..2]  run id, channel prefix
   ARGV[3]     task token (from the job)
   ARGV[4]     queue the job came from (task queue, or "@<workerId>" for a sticky queue)

@@ -2,7 +2,7 @@
   Records a cancellation request for a run (WorkflowExecutionCancelRequested) and schedules a
   workflow task to deliver it. A cancellation request is a state: repeated requests are no-ops.
 
-  KEYS[1..9]  run keys
+  KEYS[1..2]  run keys (see includes/run.lua)
   ARGV[1..2]  run id, channel prefix
   ARGV[3]     reason
   ARGV[4]     identity of the requester

@@ -3,7 +3,7 @@
   The first attempt writes WorkflowTaskFailed; later attempts are transient and write nothing.
   The next attempt is scheduled on the task queue (never sticky) after a backoff.
 
-  KEYS[1..9]  run keys
+  KEYS[1..2]  run keys (see includes/run.lua)
   ARGV[1..2]  run id, channel prefix
   ARGV[3]     task token
   ARGV[4]     worker identity

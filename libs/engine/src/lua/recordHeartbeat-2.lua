@@ -2,7 +2,7 @@
   Records a heartbeat of the running attempt: keeps only the latest details and pushes the
   attempt's heartbeat deadline forward.
 
-  KEYS[1..9]  run keys
+  KEYS[1..2]  run keys (see includes/run.lua)
   ARGV[1..2]  run id, channel prefix
   ARGV[3]     ActivityTaskScheduled event id
   ARGV[4]     attempt

@@ -3,7 +3,7 @@
   start is transient (no history event until the activity closes), as in Temporal.
   Arms the attempt's start-to-close and heartbeat deadlines and drops its schedule-to-start one.
 
-  KEYS[1..9]  run keys
+  KEYS[1..2]  run keys (see includes/run.lua)
   ARGV[1..2]  run id, channel prefix
   ARGV[3]     ActivityTaskScheduled event id
   ARGV[4]     attempt (from the job)

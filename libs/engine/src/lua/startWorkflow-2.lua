@@ -1,9 +1,8 @@
 --[[
   Starts a workflow run: WorkflowExecutionStarted, then its first WorkflowTaskScheduled.
 
-  KEYS[1..9]  run keys (see includes/run.lua)
-  KEYS[10]    shard runs zset, KEYS[11] shard runs-of-this-workflow-type zset,
-  KEYS[12]    shard runs-of-this-task-queue zset (visibility: run id -> start ms)
+  KEYS[1..2]  run keys (see includes/run.lua); the visibility indexes of the run's workflow type
+              and task queue are built on the shard's prefix (run-start.lua)
   ARGV[1..2]  run id, channel prefix
   ARGV[3]     workflow id
   ARGV[4]     workflow type

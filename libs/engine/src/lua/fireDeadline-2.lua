@@ -2,7 +2,7 @@
   Fires one due deadline of a run, if it is still current: anything the run has moved past
   (a later attempt, a started task, a closed run) makes it a no-op.
 
-  KEYS[1..9]  run keys
+  KEYS[1..2]  run keys (see includes/run.lua)
   ARGV[1..2]  run id, channel prefix
   ARGV[3]     deadline member "<kind>|<a>|<b>|<runId>|<workflowId>", kinds:
                 wto  workflow task start-to-close (a = token)

@@ -2,7 +2,7 @@
   Terminates a run at once: WorkflowExecutionTerminated, no workflow code runs, and every pending
   task, activity attempt and timer of the run becomes a no-op.
 
-  KEYS[1..9]  run keys
+  KEYS[1..2]  run keys (see includes/run.lua)
   ARGV[1..2]  run id, channel prefix
   ARGV[3]     reason
   ARGV[4]     details (JSON array of payloads)

@@ -2,7 +2,7 @@
   Signals a run: WorkflowExecutionSignaled (buffered while a workflow task runs), and a workflow
   task to deliver it unless one is pending.
 
-  KEYS[1..9]  run keys
+  KEYS[1..2]  run keys (see includes/run.lua)
   ARGV[1..2]  run id, channel prefix
   ARGV[3]     WorkflowExecutionSignaled attributes (JSON: signalName, input, identity, header)
 

@@ -4,7 +4,7 @@
   or on the activity id's pending activity (by id), never on the worker: whoever holds the token
   may act, as long as the attempt it names is still the current, started one.
 
-  KEYS[1..9]  run keys
+  KEYS[1..2]  run keys (see includes/run.lua)
   ARGV[1..2]  run id, channel prefix
   ARGV[3]     ActivityTaskScheduled event id from the task token, or "" to find the activity by id
   ARGV[4]     attempt from the task token (ignored by id)

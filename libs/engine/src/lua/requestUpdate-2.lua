@@ -5,7 +5,7 @@
   admitted again: the reply is where it stands, so retries and crashed callers attach to the
   same update. A rejected id is admitted afresh, as Temporal keeps no rejected update.
 
-  KEYS[1..9]  run keys
+  KEYS[1..2]  run keys (see includes/run.lua)
   ARGV[1..2]  run id, channel prefix
   ARGV[3]     update id
   ARGV[4]     update name
