@@ -160,8 +160,11 @@ class RunningActivity {
 
 /** Where an activity hands the next workflow task of its run when this worker takes it at once. */
 export interface EagerWorkflowTasks {
-  /** Takes a workflow task slot if one is free or comes free soon; false when the task should go through its queue. */
-  reserve(): Promise<boolean>;
+  /**
+   * Takes a workflow task slot if one is free (true at once) or comes free soon (a promise);
+   * false when the task should go through its queue.
+   */
+  reserve(): boolean | Promise<boolean>;
   release(): void;
   /** The last event id this worker holds of a run (0 when it is not cached). */
   seenEventId(runId: string): number;
@@ -272,12 +275,18 @@ export class ActivityTaskRunner {
         activity.activityType,
         payloads,
       );
-      const invoke = composeInterceptors<ActivityExecuteInput, Promise<unknown>>(
-        this.settings.interceptors,
-        (interceptor: ActivityInterceptor) => interceptor.execute,
-        async (input) => registered.invoke(...input.args),
+      const input: ActivityExecuteInput = { info, args, headers: headersOf(scheduled) };
+      // Interceptors get a promise from `next`; without any, the function's own result is awaited
+      // (an async wrapper returning its promise would add three promises to every attempt).
+      const result = await context.run(() =>
+        this.settings.interceptors?.length
+          ? composeInterceptors<ActivityExecuteInput, Promise<unknown>>(
+              this.settings.interceptors,
+              (interceptor: ActivityInterceptor) => interceptor.execute,
+              async (input) => registered.invoke(...input.args),
+            )(input)
+          : registered.invoke(...args),
       );
-      const result = await context.run(() => invoke({ info, args, headers: headersOf(scheduled) }));
       outcome = { kind: 'completed', result: [encodeResult(payloads, result, activity.activityType)] };
     } catch (error) {
       outcome = error instanceof CompleteAsyncError ? undefined : this.outcomeOf(error, context);
@@ -298,7 +307,9 @@ export class ActivityTaskRunner {
     }
     // Past its deadline (or no longer current), the attempt's outcome is the engine's to decide.
     if (context.reason === 'timedOut' || context.reason === 'notFound') return;
-    let eager = (await this.eagerWorkflowTasks?.reserve()) ? this.eagerWorkflowTasks : undefined;
+    // Reserved at once when a slot is free: no promise to await then.
+    const reserving = this.eagerWorkflowTasks?.reserve();
+    let eager = (typeof reserving === 'object' ? await reserving : reserving) ? this.eagerWorkflowTasks : undefined;
     try {
       const encoded = await this.encodeOutcome(outcome, activity.activityType);
       const details = running.hasUnsentDetails ? await running.takeUnsentDetails() : undefined;

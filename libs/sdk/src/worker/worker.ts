@@ -149,14 +149,16 @@ export class Worker {
         run: (task, start) => this.inBackground(activityTasks.runTaken(task, start), task),
       };
       activityTasks.eagerWorkflowTasks = {
-        reserve: async () => {
+        reserve: () => {
           if (!accepting() || this.options.maxCachedWorkflows === 0) return false;
+          if (workflowSlots.tryAcquire()) return true;
           // Worth a short wait when every slot is busy: taken here, the task skips its queue's
           // round trips (an add, a fetch, a start), which under load is what the slots wait on.
-          if (!(await workflowSlots.acquireFirst(EAGER_WORKFLOW_TASK_SLOT_WAIT_MS))) return false;
-          if (accepting()) return true;
-          workflowSlots.release();
-          return false;
+          return workflowSlots.acquireFirst(EAGER_WORKFLOW_TASK_SLOT_WAIT_MS).then((taken) => {
+            if (taken && accepting()) return true;
+            if (taken) workflowSlots.release();
+            return false;
+          });
         },
         release: () => workflowSlots.release(),
         seenEventId: (runId) => workflowTasks.seenEventId(runId),
@@ -168,11 +170,16 @@ export class Worker {
 
   /** Runs a task taken eagerly; shutdown waits for it like for a job. */
   private inBackground(task: Promise<void>, ids: { workflowId: string; runId: string }): void {
-    const tracked = task
-      .catch((error: Error) =>
-        this.logger.error('Task processing failed', { workflowId: ids.workflowId, runId: ids.runId, error: error.message }),
-      )
-      .finally(() => this.background.delete(tracked));
+    // One `then` (not catch, then finally): each promise costs its async hooks, on every task.
+    const tracked: Promise<void> = task.then(
+      () => {
+        this.background.delete(tracked);
+      },
+      (error: Error) => {
+        this.logger.error('Task processing failed', { workflowId: ids.workflowId, runId: ids.runId, error: error.message });
+        this.background.delete(tracked);
+      },
+    );
     this.background.add(tracked);
   }
 

@@ -66,6 +66,24 @@ export class WorkflowTaskFailure extends Error {
 
 const storage = new AsyncLocalStorage<WorkflowRuntime>();
 
+/** Whether `events[i]` is the WorkflowTaskStarted of a task that completed (WorkflowTaskCompleted follows). */
+const completesTask = (events: readonly HistoryEvent[], i: number) =>
+  events[i]!.eventType === EventType.WorkflowTaskStarted && events[i + 1]?.eventType === EventType.WorkflowTaskCompleted;
+
+let turnEnd: Promise<void> | undefined;
+/**
+ * Resolves at the next macrotask (setImmediate), once every microtask queued before it has run.
+ * The activations of one turn of the event loop share it: a promise and an Immediate each less.
+ */
+function endOfTurn(): Promise<void> {
+  return (turnEnd ??= new Promise<void>((resolve) =>
+    setImmediate(() => {
+      turnEnd = undefined;
+      resolve();
+    }),
+  ));
+}
+
 /**
  * When a queued job runs within an activation: `init` (the workflow instance is created) first,
  * then `message` (signals and updates, in history order, so that handlers run before the run
@@ -299,7 +317,9 @@ export class WorkflowRuntime {
   async activateTask(events: HistoryEvent[], taskStartTime: number, updates: readonly UpdateRequest[] = []): Promise<void> {
     this.updates.takeRejections();
     try {
-      await this.replayHistory(events);
+      // A cached run's next task shows no completed task to replay: its events apply without an await.
+      if (events.some((_, i) => completesTask(events, i))) await this.replayHistory(events);
+      else for (const event of events) this.applyHistoryEvent(event);
       // The update requests this task delivers (input decoded), after the events' messages.
       for (const request of updates) this.enqueueUpdate({ ...request, live: true });
       await this.activate(taskStartTime, false);
@@ -356,14 +376,9 @@ export class WorkflowRuntime {
     let replayed = 0;
     for (let i = 0; i < events.length; i++) {
       const event = events[i]!;
-      this.lastEventId = event.eventId;
-      this.info.historyLength = event.eventId;
-      this.info.historySize += JSON.stringify(event.attributes).length;
-      this.info.continueAsNewSuggested =
-        this.info.historyLength >= SUGGEST_CONTINUE_AS_NEW_EVENTS || this.info.historySize >= SUGGEST_CONTINUE_AS_NEW_BYTES;
-      applyEvent(this.target, event);
+      this.applyHistoryEvent(event);
       // A completed workflow task: replay the activation it ran.
-      if (event.eventType === EventType.WorkflowTaskStarted && events[i + 1]?.eventType === EventType.WorkflowTaskCompleted) {
+      if (completesTask(events, i)) {
         this.lookAheadUpdates(events, i);
         for (const id of patchesOfTask(events, i)) this.notifiedPatches.add(id);
         this.localActivityMarkers = localActivityMarkersOfTask(events, i);
@@ -372,6 +387,16 @@ export class WorkflowRuntime {
       }
     }
     return replayed;
+  }
+
+  /** Applies one event of history: its effect on the code's state machines, and the run's history figures. */
+  private applyHistoryEvent(event: HistoryEvent): void {
+    this.lastEventId = event.eventId;
+    this.info.historyLength = event.eventId;
+    this.info.historySize += JSON.stringify(event.attributes).length;
+    this.info.continueAsNewSuggested =
+      this.info.historyLength >= SUGGEST_CONTINUE_AS_NEW_EVENTS || this.info.historySize >= SUGGEST_CONTINUE_AS_NEW_BYTES;
+    applyEvent(this.target, event);
   }
 
   /**
@@ -424,7 +449,7 @@ export class WorkflowRuntime {
     // the conditions the code waits on are checked, and the code runs again while one holds.
     // On replay, local activities resolve from their markers once the code waits, as they did.
     do {
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      await endOfTurn();
     } while (this.taskFailure === undefined && (this.checkConditions() || (replaying && this.resolveFromMarker())));
     // Live updates whose handler is still not set are rejected.
     if (!replaying) this.updates.endActivation();
