@@ -21,8 +21,8 @@ import type { ActivityCompletionReply, EagerWorkflowTask, WorkflowTaskCompletion
 import { crashPoint } from './crash-points';
 import type { Durability, DurabilityOption } from './durability';
 import { Dispatcher } from './dispatcher';
-import { QueueNames, runKeyList } from './keys';
-import type { NamespaceKeys, RunKeys } from './keys';
+import { QueueNames } from './keys';
+import type { NamespaceKeys } from './keys';
 import { openNamespace } from './namespace';
 import type { NamespaceLimits, NamespaceOptions } from './namespace';
 import { decodeAttributes, encodeAttributes } from './history-encoding';
@@ -864,8 +864,7 @@ export class Engine {
     /** The reply's extra[1] is the history the first task's job carries (startWorkflow). */
     firstTaskHistory = false,
   ): Promise<RunReply> {
-    const keys: RunKeys = this.keys.run(ref.workflowId, ref.runId);
-    const keyList = runKeyList(keys);
+    const { shard, keys: keyList } = this.keys.runScriptKeys(ref.workflowId, ref.runId);
     const argv = [ref.runId, this.keys.channelPrefix, ...args];
     const reply = parseRunReply(
       await (this.durability ? this.replicated(script, ref, keyList, argv) : this.scripts.call(script, keyList, argv)),
@@ -874,9 +873,9 @@ export class Engine {
     for (const committed of COMMITTED[script] ?? [script]) crashPoint(`afterCommit:${committed}`);
     if (reply.dispatch.length > 0) {
       const history = firstTaskHistory ? (reply.extra[1] as StreamEntry[] | undefined) : undefined;
-      await this.dispatcher.dispatch(keys.shard, reply.dispatch, reply.now, history);
+      await this.dispatcher.dispatch(shard, reply.dispatch, reply.now, history);
     }
-    if (reply.withdraw.length > 0) await this.dispatcher.withdraw(keys.shard, reply.withdraw);
+    if (reply.withdraw.length > 0) await this.dispatcher.withdraw(shard, reply.withdraw);
     return reply;
   }
 

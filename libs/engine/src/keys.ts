@@ -71,21 +71,35 @@ export class NamespaceKeys {
     };
   }
 
-  /** A run's keys (the two its scripts declare: {@link runKeyList}). */
+  /** A run's keys (its scripts declare two: {@link runScriptKeys}). */
   run(workflowId: string, runId: string): RunKeys {
-    const shard = this.shardOf(workflowId);
+    const {
+      shard,
+      keys: [state, workflowIdKey],
+    } = this.runScriptKeys(workflowId, runId);
     const shardKeys = this.shard(shard);
     const { tag } = shardKeys;
     // Object.assign, not a spread: in Node 20 (V8 11.3) an object literal that spreads an object
-    // and then adds properties takes a slow path, 1-2 µs per property added (here 5-15 µs a call,
-    // once per transition; BENCHMARKS.md, Node CPU per task).
+    // and then adds properties takes a slow path, 1-2 µs per property added (BENCHMARKS.md, Node
+    // CPU per task).
     return Object.assign({}, shardKeys, {
       shard,
-      state: `${tag}:run:${runId}`,
+      state,
       history: `${tag}:hist:${runId}`,
       buffer: `${tag}:buf:${runId}`,
-      workflowId: `${tag}:wid:${workflowId}`,
+      workflowId: workflowIdKey,
     });
+  }
+
+  /**
+   * The keys a run script declares (`includes/run.lua`), the run state hash and the workflow id
+   * hash, and the run's shard: the script builds every other key of the call on the shard's
+   * prefix, in their slot. Built for every transition, so without the rest of {@link run}'s.
+   */
+  runScriptKeys(workflowId: string, runId: string): { shard: number; keys: [state: string, workflowId: string] } {
+    const shard = this.shardOf(workflowId);
+    const { tag } = this.shard(shard);
+    return { shard, keys: [`${tag}:run:${runId}`, `${tag}:wid:${workflowId}`] };
   }
 
   get meta(): string {
@@ -189,14 +203,6 @@ function fnv1a(bytes: Uint8Array): number {
   let hash = 0x811c9dc5;
   for (let i = 0; i < bytes.length; i++) hash = Math.imul(hash ^ bytes[i]!, 0x01000193) >>> 0;
   return hash;
-}
-
-/**
- * The keys a run script declares (`includes/run.lua`): the run state hash and the workflow id
- * hash. The script builds every other key of the call on the shard's prefix, in their slot.
- */
-export function runKeyList(keys: RunKeys): string[] {
-  return [keys.state, keys.workflowId];
 }
 
 /** Names of the BullMQ queues (names must not contain ':'). */
