@@ -275,16 +275,16 @@ export class ActivityTaskRunner {
         activity.activityType,
         payloads,
       );
-      const input: ActivityExecuteInput = { info, args, headers: headersOf(scheduled) };
       // Interceptors get a promise from `next`; without any, the function's own result is awaited
       // (an async wrapper returning its promise would add three promises to every attempt).
+      const { interceptors } = this.settings;
       const result = await context.run(() =>
-        this.settings.interceptors?.length
+        interceptors?.length
           ? composeInterceptors<ActivityExecuteInput, Promise<unknown>>(
-              this.settings.interceptors,
+              interceptors,
               (interceptor: ActivityInterceptor) => interceptor.execute,
               async (input) => registered.invoke(...input.args),
-            )(input)
+            )({ info, args, headers: headersOf(scheduled) })
           : registered.invoke(...args),
       );
       outcome = { kind: 'completed', result: [encodeResult(payloads, result, activity.activityType)] };
