@@ -116,12 +116,18 @@ local state, dirty, DISPATCH, WITHDRAW, WFT_NEEDED, APPENDED
 -- Numbers read from the state's text by getn, by that text.
 local parsed
 
+-- Points the run keys at a run of the call's shard (keys.ts lays them out).
+local function bind_run_keys(run_id)
+  RUN_ID = run_id
+  K_STATE, K_HIST = K_TAG .. ':run:' .. run_id, K_TAG .. ':hist:' .. run_id
+  K_BUF, K_ACTS = K_TAG .. ':buf:' .. run_id, K_TAG .. ':acts:' .. run_id
+end
+
 local function begin_run(KEYS, ARGV)
-  RUN_ID, CHANNEL = ARGV[1], ARGV[2]
-  K_STATE, K_WID = KEYS[1], KEYS[2]
-  -- KEYS[1] is K_TAG .. ':run:' .. RUN_ID; every other key is built on K_TAG (run.lua).
-  K_TAG = string.sub(K_STATE, 1, #K_STATE - #RUN_ID - #':run:')
-  K_HIST, K_BUF, K_ACTS = K_TAG .. ':hist:' .. RUN_ID, K_TAG .. ':buf:' .. RUN_ID, K_TAG .. ':acts:' .. RUN_ID
+  CHANNEL, K_WID = ARGV[2], KEYS[2]
+  -- KEYS[1] is K_TAG .. ':run:' .. ARGV[1]; every other key is built on K_TAG (run.lua).
+  K_TAG = string.sub(KEYS[1], 1, #KEYS[1] - #ARGV[1] - #':run:')
+  bind_run_keys(ARGV[1])
   K_OUTBOX, K_DEADLINES, K_WAKES = K_TAG .. ':outbox', K_TAG .. ':deadlines', K_TAG .. ':wakes'
   K_OPEN, K_CLOSED = K_TAG .. ':vis:open', K_TAG .. ':vis:closed'
   NOW, REAL_NOW = now_ms(K_TAG)
@@ -207,9 +213,7 @@ local function running() return get('status') == 'RUNNING' end
 -- shard prefix. What was set for the run the call pointed at before is written first.
 local function use_run(run_id)
   flush_state()
-  K_STATE, K_HIST, K_BUF = K_TAG .. ':run:' .. run_id, K_TAG .. ':hist:' .. run_id, K_TAG .. ':buf:' .. run_id
-  K_ACTS = K_TAG .. ':acts:' .. run_id
-  RUN_ID = run_id
+  bind_run_keys(run_id)
   state = nil
 end
 
