@@ -229,13 +229,18 @@ export class Engine {
    * is taken by this same transition: `Stale` when it is no longer the run's first task as its job
    * saw it (then start it with {@link startWorkflowTask}).
    */
-  async completeWorkflowTask(
+  completeWorkflowTask(
     ref: RunRef & { token: string; queue?: string },
     options: WorkflowTaskCompletion,
   ): Promise<WorkflowTaskCompletionReply> {
-    return workflowTaskCompletionReply(
-      await this.transition('completeWorkflowTask', ref, workflowTaskCompletionArgs(ref.token, ref.queue, options)),
-    );
+    // Without an async frame, as transition (a promise less); what throws here still rejects.
+    try {
+      return this.transition('completeWorkflowTask', ref, workflowTaskCompletionArgs(ref.token, ref.queue, options)).then(
+        workflowTaskCompletionReply,
+      );
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /**
@@ -353,7 +358,7 @@ export class Engine {
    * were not as predicted, the completion is `Stale` and writes nothing, and the activity's reply
    * carries the task actually taken (if it was; without its events) to run the ordinary way.
    */
-  async completeActivityWithNextTask(
+  completeActivityWithNextTask(
     ref: RunRef & { scheduledEventId: number; attempt: number },
     workerId: string,
     result: Payload[],
@@ -361,15 +366,20 @@ export class Engine {
     task: WorkflowTaskStart & { token: string },
     completion: WorkflowTaskCompletion,
   ): Promise<{ activity: ActivityCompletionReply; workflowTask: WorkflowTaskCompletionReply }> {
-    const eager = { identity: completion.identity, seenEventId: task.startedEventId };
-    const args = [
-      ...activityCompletionArgs(ref, workerId, { kind: 'completed', result }, heartbeatDetails, eager),
-      task.now,
-      // The four events the result writes end at the task's WorkflowTaskStarted.
-      task.startedEventId - 4,
-      ...workflowTaskCompletionArgs(task.token, undefined, completion),
-    ];
-    return joinedCompletionReplies(await this.transition('completeActivityAndWorkflowTask', ref, args));
+    // Without an async frame, as completeWorkflowTask.
+    try {
+      const eager = { identity: completion.identity, seenEventId: task.startedEventId };
+      const args = [
+        ...activityCompletionArgs(ref, workerId, { kind: 'completed', result }, heartbeatDetails, eager),
+        task.now,
+        // The four events the result writes end at the task's WorkflowTaskStarted.
+        task.startedEventId - 4,
+        ...workflowTaskCompletionArgs(task.token, undefined, completion),
+      ];
+      return this.transition('completeActivityAndWorkflowTask', ref, args).then(joinedCompletionReplies);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
 
@@ -857,7 +867,7 @@ export class Engine {
   // ---------------------------------------------------------------------------------------------
 
   /** Runs a run script, then dispatches and withdraws what it committed. */
-  private async transition(
+  private transition(
     script: string,
     ref: RunRef,
     args: Array<string | number>,
@@ -866,11 +876,21 @@ export class Engine {
   ): Promise<RunReply> {
     const { shard, keys: keyList } = this.keys.runScriptKeys(ref.workflowId, ref.runId);
     const argv = [ref.runId, this.keys.channelPrefix, ...args];
-    const reply = parseRunReply(
-      await (this.durability ? this.replicated(script, ref, keyList, argv) : this.scripts.call(script, keyList, argv)),
-    );
+    // One promise derived from the call's, not an async frame (two): BENCHMARKS.md, "Fewer
+    // promises per transition".
+    const call = this.durability ? this.replicated(script, ref, keyList, argv) : this.scripts.call(script, keyList, argv);
+    return call.then((raw) => this.committed(script, shard, parseRunReply(raw), firstTaskHistory));
+  }
+
+  /** What follows a committed transition: the clock, crash points, and the tasks it queued or withdrew. */
+  private committed(script: string, shard: number, reply: RunReply, firstTaskHistory: boolean): RunReply | Promise<RunReply> {
     this.clock.observe(reply.now);
     for (const committed of COMMITTED[script] ?? [script]) crashPoint(`afterCommit:${committed}`);
+    if (reply.dispatch.length === 0 && reply.withdraw.length === 0) return reply;
+    return this.dispatchCommitted(shard, reply, firstTaskHistory);
+  }
+
+  private async dispatchCommitted(shard: number, reply: RunReply, firstTaskHistory: boolean): Promise<RunReply> {
     if (reply.dispatch.length > 0) {
       const history = firstTaskHistory ? (reply.extra[1] as StreamEntry[] | undefined) : undefined;
       await this.dispatcher.dispatch(shard, reply.dispatch, reply.now, history);

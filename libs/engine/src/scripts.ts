@@ -46,6 +46,9 @@ function collectIncludes(source: string, into: string[]): string[] {
 
 const withoutIncludes = (source: string) => source.replace(INCLUDE, '');
 
+/** A script's first statement: the globals its code calls, bound as locals (includes/globals.lua). */
+const BIND_GLOBALS = 'bind_globals()';
+
 let sources: ScriptSource[] | undefined;
 
 /** Every script of the engine. */
@@ -57,13 +60,14 @@ export function scriptSources(): ScriptSource[] {
       if (!match) throw new Error(`Lua script file name must be <name>-<numberOfKeys>.lua: ${file}`);
       const source = readFileSync(join(LUA_DIR, file), 'utf8');
       const includes = collectIncludes(source, []);
+      if (!includes.includes('globals')) throw new Error(`Lua script ${file} must include "globals" (through clock or json)`);
       const body = withoutIncludes(source);
       return {
         name: match[1]!,
         numberOfKeys: Number(match[2]),
         includes,
         body,
-        lua: [...includes.map((name) => withoutIncludes(readInclude(name))), body].join('\n'),
+        lua: [...includes.map((name) => withoutIncludes(readInclude(name))), BIND_GLOBALS, body].join('\n'),
       };
     });
   return sources;
@@ -101,7 +105,7 @@ export function scriptLibrary(): ScriptLibrary {
   const name = `durabull_${hash}`;
   const functionName = (script: string) => `${name}_${script}`;
   const functions = all.map(
-    (script) => `redis.register_function('${functionName(script.name)}', function(KEYS, ARGV)\n${script.body}\nend)`,
+    (script) => `redis.register_function('${functionName(script.name)}', function(KEYS, ARGV)\n${BIND_GLOBALS}\n${script.body}\nend)`,
   );
   library = { name, code: [`#!lua name=${name}`, shared, ...functions].join('\n'), functionName };
   return library;
@@ -148,28 +152,46 @@ export class ScriptRunner {
     this.useEval = mode === 'eval';
   }
 
-  /** Runs a script by name: `KEYS` then `ARGV`. */
-  async call(name: string, keys: string[], args: Array<string | number>): Promise<unknown> {
-    if (!this.useEval) {
-      const fn = scriptLibrary().functionName(name);
-      for (let loads = 0; !this.useEval; loads++) {
-        try {
-          return await this.redis.fcall(fn, keys.length, ...keys, ...args);
-        } catch (error) {
-          if (!isFunctionNotFound(error) || loads === MAX_LOADS_PER_CALL) this.fallBackOrThrow(error);
-        }
-        if (!this.useEval) await this.load().catch((error: unknown) => this.fallBackOrThrow(error));
+  /**
+   * Runs a script by name: `KEYS` then `ARGV`. The usual call is one `FCALL` and one promise
+   * derived from its reply, without an async frame: a worker pays for every promise it makes
+   * (BENCHMARKS.md, "Fewer promises per transition").
+   */
+  call(name: string, keys: string[], args: Array<string | number>): Promise<unknown> {
+    if (this.useEval) return this.callEval(name, keys, args);
+    return this.redis
+      .fcall(scriptLibrary().functionName(name), keys.length, ...keys, ...args)
+      .catch((error: unknown) => this.callAgain(name, keys, args, error));
+  }
+
+  /**
+   * After a call failed with `error`: the library is loaded and the call sent again while Redis
+   * says it lacks the function (a call that found no function ran nothing), or the scripts fall
+   * back to EVALSHA where Redis has no Redis Functions; any other error is the call's.
+   */
+  private async callAgain(name: string, keys: string[], args: Array<string | number>, error: unknown): Promise<unknown> {
+    for (let loads = 0; ; loads++) {
+      if (!isFunctionNotFound(error) || loads === MAX_LOADS_PER_CALL) this.fallBackOrThrow(error);
+      if (!this.useEval) await this.load().catch((loadError: unknown) => this.fallBackOrThrow(loadError));
+      if (this.useEval) return this.callEval(name, keys, args);
+      try {
+        return await this.redis.fcall(scriptLibrary().functionName(name), keys.length, ...keys, ...args);
+      } catch (again) {
+        error = again;
       }
     }
+  }
+
+  /** Runs a script as EVALSHA (ioredis sends the script itself when Redis lacks it: NOSCRIPT). */
+  private callEval(name: string, keys: string[], args: Array<string | number>): Promise<unknown> {
     if (!this.evalDefined) {
-      // ioredis commands sending EVALSHA, and the script itself when Redis lacks it (NOSCRIPT).
       for (const script of scriptSources()) {
         this.redis.defineCommand(script.name, { numberOfKeys: script.numberOfKeys, lua: script.lua });
       }
       this.evalDefined = true;
     }
     const script = (this.redis as unknown as Record<string, ScriptFn>)[name];
-    if (!script) throw new Error(`Unknown Lua script ${name}`);
+    if (!script) return Promise.reject(new Error(`Unknown Lua script ${name}`));
     return script.call(this.redis, ...keys, ...args);
   }
 

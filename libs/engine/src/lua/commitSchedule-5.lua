@@ -30,44 +30,44 @@ local dispatch = {}
 local member = (ARGV[7] == 'scp' and 'scp|' or 'sch|') .. ARGV[1]
 local other = (ARGV[7] == 'scp' and 'sch|' or 'scp|') .. ARGV[1]
 local mode = ARGV[2]
-local exists = redis.call('EXISTS', KEYS[1]) == 1
+local exists = rcall('EXISTS', KEYS[1]) == 1
 
 if mode == 'create' then
   if exists then return { -4, now, dispatch, {} } end
-  redis.call('ZADD', KEYS[2], now, ARGV[1])
+  rcall('ZADD', KEYS[2], now, ARGV[1])
 elseif not exists then
   return { -1, now, dispatch, {} }
-elseif redis.call('HGET', KEYS[1], 'ver') ~= ARGV[3] then
+elseif rcall('HGET', KEYS[1], 'ver') ~= ARGV[3] then
   return { -3, now, dispatch, {} }
 end
 
 if mode == 'delete' then
-  redis.call('DEL', KEYS[1])
-  redis.call('ZREM', KEYS[2], ARGV[1])
-  redis.call('ZREM', KEYS[3], member, other)
+  rcall('DEL', KEYS[1])
+  rcall('ZREM', KEYS[2], ARGV[1])
+  rcall('ZREM', KEYS[3], member, other)
   return { 1, now, dispatch, {}, 0 }
 end
 
-local version = redis.call('HINCRBY', KEYS[1], 'ver', 1)
-if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'def', ARGV[4]) end
-redis.call('HSET', KEYS[1], 'st', ARGV[5])
+local version = rcall('HINCRBY', KEYS[1], 'ver', 1)
+if ARGV[4] ~= '' then rcall('HSET', KEYS[1], 'def', ARGV[4]) end
+rcall('HSET', KEYS[1], 'st', ARGV[5])
 
 local due = tonumber(ARGV[6])
-redis.call('ZREM', KEYS[3], other)
+rcall('ZREM', KEYS[3], other)
 if due then
-  redis.call('ZADD', KEYS[3], due, member)
+  rcall('ZADD', KEYS[3], due, member)
   -- A wake-up at the due time rounded up to 10 ms (100 ms a second or more ahead), unless one is
   -- armed in between: the granularity of deadlines.lua.
   local g = (due - now >= 1000) and 100 or 10
   local wake = math.ceil(due / g) * g
-  if redis.call('ZCOUNT', KEYS[4], due, wake) == 0 then
-    redis.call('ZADD', KEYS[4], wake, wake)
+  if rcall('ZCOUNT', KEYS[4], due, wake) == 0 then
+    rcall('ZADD', KEYS[4], wake, wake)
     -- A look at a run leaves no outbox entry: a time-skipping environment would skip to it, and
     -- should its job be lost, the sweep fires the overdue deadline anyway.
-    if ARGV[7] ~= 'scp' then redis.call('ZADD', KEYS[5], wake, 'wake|' .. wake) end
+    if ARGV[7] ~= 'scp' then rcall('ZADD', KEYS[5], wake, 'wake|' .. wake) end
     dispatch = { 'wake|' .. wake, tostring(wake) }
   end
 else
-  redis.call('ZREM', KEYS[3], member)
+  rcall('ZREM', KEYS[3], member)
 end
 return { 1, now, dispatch, {}, version }

@@ -15,6 +15,6 @@
 local now = now_ms(string.sub(KEYS[1], 1, #KEYS[1] - #':deadlines'))
 local at = tonumber(ARGV[1])
 if at and at > now then return { -6, now, at - now } end
-if at then redis.call('ZREM', KEYS[3], 'wake|' .. ARGV[1]) end
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
-return { 1, now, redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[2])) }
+if at then rcall('ZREM', KEYS[3], 'wake|' .. ARGV[1]) end
+rcall('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+return { 1, now, rcall('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[2])) }

@@ -23,9 +23,9 @@
 begin_run(KEYS, ARGV)
 
 local member = ARGV[3]
-local due = redis.call('ZSCORE', K_DEADLINES, member)
+local due = rcall('ZSCORE', K_DEADLINES, member)
 if not due or tonumber(due) > NOW then return reply(0) end
-redis.call('ZREM', K_DEADLINES, member)
+rcall('ZREM', K_DEADLINES, member)
 local kind, a, b = string.match(member, '^(%w+)|([^|]*)|([^|]*)|')
 if kind == 'ret' then
   if get('status') and not running() then delete_run() end

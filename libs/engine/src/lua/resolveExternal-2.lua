@@ -25,18 +25,18 @@ begin_run(KEYS, ARGV)
 
 local id, outcome, target = ARGV[3], ARGV[4], ARGV[6]
 outbox_remove(msg_member(id, ARGV[5]))
-local kind = redis.call('HGET', K_STATE, 'x:' .. id)
+local kind = rcall('HGET', K_STATE, 'x:' .. id)
 if not kind then return reply(0) end
-redis.call('HDEL', K_STATE, 'x:' .. id)
+rcall('HDEL', K_STATE, 'x:' .. id)
 -- A deleted run kept only what its undelivered messages need (lifecycle.lua delete_run): that
 -- goes with the last of them.
 local function finish(code)
   if not get('status') then
     local left = false
-    for _, field in ipairs(redis.call('HKEYS', K_STATE)) do
+    for _, field in ipairs(rcall('HKEYS', K_STATE)) do
       if string.match(field, '^x:') then left = true end
     end
-    if not left then redis.call('DEL', K_STATE) end
+    if not left then rcall('DEL', K_STATE) end
   end
   return reply(code)
 end
@@ -46,7 +46,7 @@ if kind == 'start' then
   return finish(again and 2 or 1)
 end
 if kind == 'terminate' or kind == 'cancelchild' then
-  redis.call('HDEL', K_STATE, 'c:' .. id)
+  rcall('HDEL', K_STATE, 'c:' .. id)
   return finish(1)
 end
 if kind == 'parent' then return finish(1) end

@@ -35,7 +35,7 @@ local act
 local byId = sid == ''
 if byId then
   -- The pending activity with this id (the lowest scheduled event id, should ids repeat).
-  local pending = redis.call('HGETALL', K_ACTS)
+  local pending = rcall('HGETALL', K_ACTS)
   local found
   for i = 1, #pending, 2 do
     local candidate = cjson.decode(pending[i + 1])

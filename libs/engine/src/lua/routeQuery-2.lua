@@ -10,12 +10,12 @@
   live caching worker's id, '' when there is none.
 ]]
 --- @include "clock"
-local run = redis.call('HMGET', KEYS[1], 'status', 'tq', 'sticky')
+local run = rcall('HMGET', KEYS[1], 'status', 'tq', 'sticky')
 if not run[1] then return {} end
 local worker = run[3] or ''
 if worker ~= '' then
   -- A dead worker's entry ("d<lease>") is not a number.
-  local expiry = tonumber(redis.call('HGET', KEYS[2], worker) or '')
+  local expiry = tonumber(rcall('HGET', KEYS[2], worker) or '')
   if expiry == nil or expiry < real_ms() then worker = '' end
 end
 return { run[1], run[2], worker }

@@ -28,5 +28,5 @@ if not act or act.att ~= attempt or act.std > 0 then return reply(E_STALE) end
 
 start_attempt(sid, act, identity, worker)
 
-local scheduled = redis.call('XRANGE', K_HIST, sid .. '-0', sid .. '-0')[1]
+local scheduled = rcall('XRANGE', K_HIST, sid .. '-0', sid .. '-0')[1]
 return reply(1, cjson.encode(act), scheduled[2][6], get('type'))

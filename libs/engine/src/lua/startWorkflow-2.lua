@@ -90,7 +90,7 @@ if firstTasks == '' then return history and reply(1, '', history) or reply(1) en
 -- until the task is taken: a sweep dispatches it as a job if a worker took it off the list and
 -- died (Dispatcher.recover).
 local tok = get('wtok')
-redis.call('RPUSH', firstTasks, jobj('runId', jstr(RUN_ID), 'workflowId', jstr(workflowId), 'token', jstr(tostring(tok)),
+rcall('RPUSH', firstTasks, jobj('runId', jstr(RUN_ID), 'workflowId', jstr(workflowId), 'token', jstr(tostring(tok)),
   'queue', jstr(taskQueue), 'history', history and cjson.encode(history)))
 outbox_queued(wft_member(tok, taskQueue))
 return reply(1)

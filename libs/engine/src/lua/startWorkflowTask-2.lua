@@ -34,5 +34,5 @@ if get('wft') ~= 'scheduled' or get('wtok') ~= tok then return reply(E_STALE) en
 
 local scheduled = getn('wsct')
 local attempt, started = start_wft(identity)
-local events = redis.call('XRANGE', K_HIST, (seen + 1) .. '-0', '+')
+local events = rcall('XRANGE', K_HIST, (seen + 1) .. '-0', '+')
 return reply(1, jint(attempt), jint(started), events, jint(scheduled), update_requests())

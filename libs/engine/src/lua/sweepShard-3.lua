@@ -36,25 +36,25 @@
 local now, real = now_ms(string.sub(KEYS[1], 1, #KEYS[1] - #':outbox'))
 local grace = tonumber(ARGV[1])
 
-if ARGV[3] ~= '' then redis.call('HSET', KEYS[3], ARGV[3], real + tonumber(ARGV[5])) end
+if ARGV[3] ~= '' then rcall('HSET', KEYS[3], ARGV[3], real + tonumber(ARGV[5])) end
 local dead = {}
-local entries = redis.call('HGETALL', KEYS[3])
+local entries = rcall('HGETALL', KEYS[3])
 for i = 1, #entries, 2 do
   local value = entries[i + 1]
   local expiry = tonumber(value) or tonumber(string.sub(value, 2))
   if expiry < real then
     dead[#dead + 1] = entries[i]
-    redis.call('HSET', KEYS[3], entries[i], 'd' .. (real + tonumber(ARGV[7])))
+    rcall('HSET', KEYS[3], entries[i], 'd' .. (real + tonumber(ARGV[7])))
   end
 end
 
 local members = {}
 if ARGV[4] == '1' then
-  local stale = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now - grace, 'LIMIT', 0, tonumber(ARGV[2]))
+  local stale = rcall('ZRANGEBYSCORE', KEYS[1], '-inf', now - grace, 'LIMIT', 0, tonumber(ARGV[2]))
   for _, member in ipairs(stale) do
-    redis.call('ZADD', KEYS[1], now + grace, member)
+    rcall('ZADD', KEYS[1], now + grace, member)
     members[#members + 1] = member
   end
 end
-local overdue = #redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now - tonumber(ARGV[6]), 'LIMIT', 0, 1)
+local overdue = #rcall('ZRANGEBYSCORE', KEYS[2], '-inf', now - tonumber(ARGV[6]), 'LIMIT', 0, 1)
 return { now, members, overdue, dead }

@@ -48,6 +48,6 @@ local function complete_activity(A, prediction)
   end
   local eager = eagerIdentity ~= '' and { worker = worker, identity = eagerIdentity, unarmed = prediction ~= nil } or nil
   if not ensure_wft(eager) then return 1, state end
-  local events = prediction and {} or redis.call('XRANGE', K_HIST, (seen + 1) .. '-0', '+')
+  local events = prediction and {} or rcall('XRANGE', K_HIST, (seen + 1) .. '-0', '+')
   return 1, state, { get('wtok'), get('watt'), get('wstd'), events }
 end

@@ -34,23 +34,23 @@ local CHILD = {}
 -- and is removed then.
 function CHILD.record_noted(etype, attrs, note, ref)
   if get('wft') == 'started' then
-    redis.call('RPUSH', K_BUF, cjson.encode({ t = etype, ts = NOW, a = attrs, l = 0, n = note, r = ref }))
+    rcall('RPUSH', K_BUF, cjson.encode({ t = etype, ts = NOW, a = attrs, l = 0, n = note, r = ref }))
     set('nbuf', getn('nbuf') + 1)
   else
-    if ref then attrs = '{"startedEventId":' .. (redis.call('HGET', K_STATE, ref) or '0') .. ',' .. string.sub(attrs, 2) end
+    if ref then attrs = '{"startedEventId":' .. (rcall('HGET', K_STATE, ref) or '0') .. ',' .. string.sub(attrs, 2) end
     local id = append(etype, NOW, attrs)
-    if note then redis.call('HSET', K_STATE, note, id) end
+    if note then rcall('HSET', K_STATE, note, id) end
     -- The field a close event read is of no further use.
-    if ref then redis.call('HDEL', K_STATE, ref) end
+    if ref then rcall('HDEL', K_STATE, ref) end
     WFT_NEEDED = true
   end
 end
 
 function CHILD.load_child(id)
-  local raw = redis.call('HGET', K_STATE, 'c:' .. id)
+  local raw = rcall('HGET', K_STATE, 'c:' .. id)
   return raw and cjson.decode(raw) or nil
 end
-function CHILD.save_child(id, child) redis.call('HSET', K_STATE, 'c:' .. id, cjson.encode(child)) end
+function CHILD.save_child(id, child) rcall('HSET', K_STATE, 'c:' .. id, cjson.encode(child)) end
 
 -- StartChildWorkflowExecutionInitiated (event `id`): meta { wid, type, pcp }.
 function CHILD.initiate_child(id, meta)
@@ -60,7 +60,7 @@ end
 
 -- Commits the parent close policy's message to a started child (see close_child).
 function CHILD.apply_policy(id, child)
-  redis.call('HSET', K_STATE, 'x:' .. id, child.pcp == 'REQUEST_CANCEL' and 'cancelchild' or 'terminate')
+  rcall('HSET', K_STATE, 'x:' .. id, child.pcp == 'REQUEST_CANCEL' and 'cancelchild' or 'terminate')
   outbox_add(msg_member(id), NOW)
 end
 
@@ -71,7 +71,7 @@ end
 function CHILD.close_child(id)
   local child = CHILD.load_child(id)
   if child.pcp == 'ABANDON' then
-    redis.call('HDEL', K_STATE, 'c:' .. id)
+    rcall('HDEL', K_STATE, 'c:' .. id)
   elseif child.rid then
     CHILD.apply_policy(id, child)
   end
@@ -86,7 +86,7 @@ function CHILD.resolve_child_start(id, outcome, target, attrs)
   local child = CHILD.load_child(id)
   if not child or child.rid then return false end
   if outcome ~= 'started' then
-    redis.call('HDEL', K_STATE, 'c:' .. id)
+    rcall('HDEL', K_STATE, 'c:' .. id)
     if outcome == 'exists' and running() then
       record('StartChildWorkflowExecutionFailed', attrs, NOW, false)
     end
@@ -100,7 +100,7 @@ function CHILD.resolve_child_start(id, outcome, target, attrs)
   end
   -- The parent closed while the child started: its policy applies now.
   if child.pcp == 'ABANDON' then
-    redis.call('HDEL', K_STATE, 'c:' .. id)
+    rcall('HDEL', K_STATE, 'c:' .. id)
     return false
   end
   CHILD.apply_policy(id, child)
@@ -116,7 +116,7 @@ function CHILD.record_child_closed(id, etype, attrs, started_attrs, child_run_id
     child.rid = child_run_id
     CHILD.record_noted('ChildWorkflowExecutionStarted', started_attrs, 'cs:' .. id)
   end
-  redis.call('HDEL', K_STATE, 'c:' .. id)
+  rcall('HDEL', K_STATE, 'c:' .. id)
   CHILD.record_noted(etype, attrs, nil, 'cs:' .. id)
   return true
 end

@@ -17,8 +17,8 @@ local function arm_wake(due, span)
   local g = granularity(span)
   local at = math.ceil(due / g) * g
   local at_text = jint(at)
-  if redis.call('ZCOUNT', K_WAKES, jms(due), at_text) == 0 then
-    redis.call('ZADD', K_WAKES, at_text, at_text)
+  if rcall('ZCOUNT', K_WAKES, jms(due), at_text) == 0 then
+    rcall('ZADD', K_WAKES, at_text, at_text)
     outbox_add('wake|' .. at_text, at)
   end
 end
@@ -28,7 +28,7 @@ local function deadline_member(kind, a, b)
   return kind .. '|' .. deadline_part(a) .. '|' .. deadline_part(b) .. '|' .. RUN_ID .. '|' .. get('wid')
 end
 local function add_deadline(member, due, span)
-  redis.call('ZADD', K_DEADLINES, jms(due), member)
+  rcall('ZADD', K_DEADLINES, jms(due), member)
   arm_wake(due, span)
 end
-local function remove_deadline(member) redis.call('ZREM', K_DEADLINES, member) end
+local function remove_deadline(member) rcall('ZREM', K_DEADLINES, member) end

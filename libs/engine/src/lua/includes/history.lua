@@ -100,7 +100,7 @@ local function append(etype, ts, attrs, jsonBytes)
   set('last', id)
   set('hsz', getn('hsz') + (jsonBytes or #attrs))
   local entry, code, stored, at = jint(id) .. '-0', EVENT_CODES[etype] or etype, jsonBytes and attrs or encode_attrs(attrs), jms(ts)
-  redis.call('XADD', K_HIST, entry, 't', code, 'ts', at, 'a', stored)
+  rcall('XADD', K_HIST, entry, 't', code, 'ts', at, 'a', stored)
   if APPENDED then APPENDED[#APPENDED + 1] = { entry, { 't', code, 'ts', at, 'a', stored } } end
   return id
 end
@@ -113,7 +113,7 @@ local function link(attrs, prev) return '{"startedEventId":' .. prev .. ',' .. s
 -- event is buffered, so that a task's command events always follow its WorkflowTaskCompleted.
 local function record(etype, attrs, ts, linked)
   if get('wft') == 'started' then
-    redis.call('RPUSH', K_BUF, cjson.encode({ t = etype, ts = ts, a = attrs, l = linked and 1 or 0 }))
+    rcall('RPUSH', K_BUF, cjson.encode({ t = etype, ts = ts, a = attrs, l = linked and 1 or 0 }))
     set('nbuf', getn('nbuf') + 1)
   else
     if linked then attrs = link(attrs, getn('last')) end
@@ -124,18 +124,18 @@ end
 
 local function flush_buffer()
   if getn('nbuf') == 0 then return false end
-  local items = redis.call('LRANGE', K_BUF, 0, -1)
-  redis.call('DEL', K_BUF)
+  local items = rcall('LRANGE', K_BUF, 0, -1)
+  rcall('DEL', K_BUF)
   set('nbuf', 0)
   for _, raw in ipairs(items) do
     local e = cjson.decode(raw)
     local attrs = e.a
     if e.l == 1 then attrs = link(attrs, getn('last')) end
     -- Child events (children.lua): r names the field holding startedEventId, n the field that notes this event's id.
-    if e.r then attrs = link(attrs, redis.call('HGET', K_STATE, e.r) or '0') end
+    if e.r then attrs = link(attrs, rcall('HGET', K_STATE, e.r) or '0') end
     local id = append(e.t, e.ts, attrs)
-    if e.n then redis.call('HSET', K_STATE, e.n, id) end
-    if e.r then redis.call('HDEL', K_STATE, e.r) end
+    if e.n then rcall('HSET', K_STATE, e.n, id) end
+    if e.r then rcall('HDEL', K_STATE, e.r) end
   end
   return true
 end

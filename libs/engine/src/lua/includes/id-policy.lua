@@ -31,7 +31,7 @@ end
 -- Policies are the WorkflowIdReusePolicy / WorkflowIdConflictPolicy names; '' is the default
 -- (ALLOW_DUPLICATE, FAIL).
 local function resolve_workflow_id(reuse, conflict, details, identity)
-  local current = redis.call('HMGET', K_WID, 'run', 'status')
+  local current = rcall('HMGET', K_WID, 'run', 'status')
   local run_id, status = current[1], current[2]
   if not run_id then return 'start' end
   if run_id == RUN_ID then return 'started' end

@@ -3,6 +3,7 @@
   (payloads, failures) are spliced in verbatim and never re-encoded by cjson (which would turn
   an empty array into an object).
 ]]
+--- @include "globals"
 local function jstr(s) return cjson.encode(s) end
 -- Integers as text through string.format('%d') cost about 1,300 instructions each (vfprintf); the
 -- small ones a run writes again and again (event ids, attempts, tokens, history sizes) are kept

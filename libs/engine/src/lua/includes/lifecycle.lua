@@ -11,14 +11,14 @@
 -- Clears what a closing run still has pending; running attempts are told to stop, since their
 -- outcome can no longer be recorded.
 local function settle_pending()
-  local activities = redis.call('HGETALL', K_ACTS)
+  local activities = rcall('HGETALL', K_ACTS)
   for i = 1, #activities, 2 do
     local id, act = activities[i], cjson.decode(activities[i + 1])
     -- A running attempt's worker is told to cancel it.
-    if act.std > 0 then redis.call('PUBLISH', CHANNEL .. ':worker:' .. act.wkr, RUN_ID .. '|' .. id .. '|' .. act.att) end
+    if act.std > 0 then rcall('PUBLISH', CHANNEL .. ':worker:' .. act.wkr, RUN_ID .. '|' .. id .. '|' .. act.att) end
     forget_activity(id, act)
   end
-  local fields = redis.call('HKEYS', K_STATE)
+  local fields = rcall('HKEYS', K_STATE)
   for _, field in ipairs(fields) do
     -- Per-item fields are "<letter>:<id>": a byte comparison passes over the scalar ones.
     local kind, id
@@ -52,7 +52,7 @@ local CLOSE_EVENT_INLINE_MAX = 2048
 local DEFAULT_RETENTION = 259200000 -- 72 h, Temporal CLI's default
 
 local function arm_retention()
-  local retention = tonumber(redis.call('HGET', K_TAG .. ':settings', 'retention')) or DEFAULT_RETENTION
+  local retention = tonumber(rcall('HGET', K_TAG .. ':settings', 'retention')) or DEFAULT_RETENTION
   add_deadline(deadline_member('ret'), NOW + retention, retention)
 end
 
@@ -65,7 +65,7 @@ local function delete_run()
   -- Messages the run has not delivered yet (x:<id>, messages.lua; a deleted child's close, a
   -- deleted parent's close policy) outlive it: their fields and what their delivery reads of the
   -- run stay, without a status (the run is gone for everything else), until the last one resolves.
-  local flat, remnant, messages = redis.call('HGETALL', K_STATE), {}, false
+  local flat, remnant, messages = rcall('HGETALL', K_STATE), {}, false
   for i = 1, #flat, 2 do
     if string.match(flat[i], '^[xc]:%d+$') then
       remnant[#remnant + 1] = flat[i]
@@ -73,7 +73,7 @@ local function delete_run()
       if string.sub(flat[i], 1, 1) == 'x' then messages = true end
     end
   end
-  redis.call('DEL', K_STATE, K_HIST, K_BUF, K_ACTS)
+  rcall('DEL', K_STATE, K_HIST, K_BUF, K_ACTS)
   if messages then
     for _, field in ipairs({ 'wid', 'type', 'par' }) do
       if get(field) then
@@ -81,13 +81,13 @@ local function delete_run()
         remnant[#remnant + 1] = get(field)
       end
     end
-    redis.call('HSET', K_STATE, unpack(remnant))
+    rcall('HSET', K_STATE, unpack(remnant))
   end
   for _, index in ipairs({ K_OPEN, K_CLOSED, K_TAG .. ':vis:all', K_TAG .. ':vis:type:' .. (wtype or ''),
       K_TAG .. ':vis:tq:' .. (tq or '') }) do
-    redis.call('ZREM', index, RUN_ID)
+    rcall('ZREM', index, RUN_ID)
   end
-  if redis.call('HGET', K_WID, 'run') == RUN_ID then redis.call('DEL', K_WID) end
+  if rcall('HGET', K_WID, 'run') == RUN_ID then rcall('DEL', K_WID) end
   state, dirty = {}, {}
 end
 
@@ -105,13 +105,13 @@ local function close_run(status, etype, attrs, deleting)
   set('status', status)
   set('close', NOW)
   set('wft', '')
-  redis.call('HSET', K_WID, 'status', status)
-  redis.call('ZREM', K_OPEN, RUN_ID)
-  redis.call('ZADD', K_CLOSED, get('start'), RUN_ID)
+  rcall('HSET', K_WID, 'status', status)
+  rcall('ZREM', K_OPEN, RUN_ID)
+  rcall('ZADD', K_CLOSED, get('start'), RUN_ID)
   if not deleting then arm_retention() end
   local message = RUN_ID
   if #attrs <= CLOSE_EVENT_INLINE_MAX then message = table.concat({ RUN_ID, id, jint(NOW), etype, attrs }, '|') end
-  redis.call('PUBLISH', CHANNEL .. ':closed', message)
+  rcall('PUBLISH', CHANNEL .. ':closed', message)
 end
 
 -- A history that reached the namespace's limits (events or bytes) stops growing: the run is
@@ -151,16 +151,16 @@ local function compact_closed_run()
   local small_history = getn('last') <= COMPACT_MAX_EVENTS and getn('hsz') <= COMPACT_MAX_HISTORY_BYTES
   local held = state
   state = nil
-  if redis.call('OBJECT', 'ENCODING', K_STATE) == 'hashtable' and redis.call('HLEN', K_STATE) <= COMPACT_MAX_FIELDS then
-    local flat, kept = redis.call('HGETALL', K_STATE), {}
+  if rcall('OBJECT', 'ENCODING', K_STATE) == 'hashtable' and rcall('HLEN', K_STATE) <= COMPACT_MAX_FIELDS then
+    local flat, kept = rcall('HGETALL', K_STATE), {}
     for i = 1, #flat, 2 do
       if not RUNNING_ONLY[flat[i]] then
         kept[#kept + 1] = flat[i]
         kept[#kept + 1] = flat[i + 1]
       end
     end
-    redis.call('DEL', K_STATE)
-    redis.call('HSET', K_STATE, unpack(kept))
+    rcall('DEL', K_STATE)
+    rcall('HSET', K_STATE, unpack(kept))
   else
     -- A listpack in place (a ziplist before Redis 7); a hash table too large to rewrite stays one.
     -- Only the fields the run has (`held` was read whole, or by name with false for a missing
@@ -169,13 +169,13 @@ local function compact_closed_run()
     for field in pairs(RUNNING_ONLY) do
       if held[field] then fields[#fields + 1] = field end
     end
-    if #fields > 0 then redis.call('HDEL', K_STATE, unpack(fields)) end
+    if #fields > 0 then rcall('HDEL', K_STATE, unpack(fields)) end
   end
   if small_history then
     -- pcall: where COPY is not allowed (an ACL, a Redis before 6.2) or memory is full, the history
     -- stays as it was and the close still commits. The copy's key shares the history's hash tag.
     local copy = K_HIST .. ':compact'
-    if redis.pcall('COPY', K_HIST, copy, 'REPLACE') == 1 then redis.call('RENAME', copy, K_HIST) end
+    if rpcall('COPY', K_HIST, copy, 'REPLACE') == 1 then rcall('RENAME', copy, K_HIST) end
   end
 end
 

@@ -24,6 +24,6 @@ local function msg_member(id, wid) return 'msg|' .. RUN_ID .. '|' .. id .. '|' .
 
 -- Commits a message whose what and to whom is the command event `id` (its kind: 'signal' or 'cancel').
 local function send_message(id, kind)
-  redis.call('HSET', K_STATE, 'x:' .. id, kind)
+  rcall('HSET', K_STATE, 'x:' .. id, kind)
   outbox_add(msg_member(id), NOW)
 end

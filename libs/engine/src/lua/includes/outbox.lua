@@ -15,11 +15,11 @@
 
 local function outbox_add(member, due)
   due = jms(due)
-  redis.call('ZADD', K_OUTBOX, due, member)
+  rcall('ZADD', K_OUTBOX, due, member)
   DISPATCH[#DISPATCH + 1] = member
   DISPATCH[#DISPATCH + 1] = due
 end
-local function outbox_remove(member) redis.call('ZREM', K_OUTBOX, member) end
+local function outbox_remove(member) rcall('ZREM', K_OUTBOX, member) end
 -- A committed task this script queued itself (a run's first task on its task queue's first-task
 -- list: startWorkflow): the caller has nothing to dispatch for it; its descriptor stays for the
 -- sweep until the task is consumed.

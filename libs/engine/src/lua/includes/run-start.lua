@@ -121,9 +121,9 @@ function RUNS.create_run(o)
     local value = o.chain and o.chain[field]
     if value and value ~= '' then set(field, value) end
   end
-  redis.call('HSET', K_WID, 'run', RUN_ID, 'status', 'RUNNING')
+  rcall('HSET', K_WID, 'run', RUN_ID, 'status', 'RUNNING')
   for _, index in ipairs({ K_OPEN, K_TAG .. ':vis:all', K_TAG .. ':vis:type:' .. o.type, K_TAG .. ':vis:tq:' .. o.tq }) do
-    redis.call('ZADD', index, jms(NOW), RUN_ID)
+    rcall('ZADD', index, jms(NOW), RUN_ID)
   end
   local attrs = with_backoff(o.attrs, backoff)
   append('WorkflowExecutionStarted', NOW, attrs, o.bytes and o.bytes + #attrs - #o.attrs)
@@ -155,7 +155,7 @@ end
 
 -- Whether the call's run waits for its start delay (not a chain's backoff).
 function RUNS.in_start_delay()
-  return get('wft') == 'delayed' and redis.call('ZSCORE', K_DEADLINES, deadline_member('bof', 'd')) ~= false
+  return get('wft') == 'delayed' and rcall('ZSCORE', K_DEADLINES, deadline_member('bof', 'd')) ~= false
 end
 
 --------------------------------------------------------------------------------------------------
@@ -165,14 +165,14 @@ end
 -- `f` { kind = 'application' | 'timeout', type, nonRetryable }. Returns the retry state and, for
 -- IN_PROGRESS, the backoff (ms).
 local function workflow_retry(f)
-  local raw = redis.call('HGET', K_STATE, 'wrp')
+  local raw = rcall('HGET', K_STATE, 'wrp')
   if not raw then return 'RETRY_POLICY_NOT_SET' end
   local rp = cjson.decode(raw)
   if f.kind == 'application' and (f.nonRetryable or contains(rp.nr, f.type or '')) then return 'NON_RETRYABLE_FAILURE' end
-  local attempt = tonumber(redis.call('HGET', K_STATE, 'att')) or 1
+  local attempt = tonumber(rcall('HGET', K_STATE, 'att')) or 1
   if rp.ma > 0 and attempt >= rp.ma then return 'MAXIMUM_ATTEMPTS_REACHED' end
   local interval = math.floor(math.min(rp.ii * rp.bc ^ (attempt - 1), rp.mi))
-  local exp = tonumber(redis.call('HGET', K_STATE, 'exp')) or 0
+  local exp = tonumber(rcall('HGET', K_STATE, 'exp')) or 0
   if exp > 0 and NOW + interval >= exp then return 'TIMEOUT' end
   return 'IN_PROGRESS', interval
 end
@@ -190,7 +190,7 @@ end
 -- call's run (wid, tq and type unless given, limits, chain fields unless given).
 local function create_next_run(run_id, o)
   local own = RUN_ID
-  local copied = redis.call('HMGET', K_STATE, unpack(CHAIN_FIELDS))
+  local copied = rcall('HMGET', K_STATE, unpack(CHAIN_FIELDS))
   o.chain = o.chain or {}
   for i, field in ipairs(CHAIN_FIELDS) do
     if o.chain[field] == nil then o.chain[field] = copied[i] or nil end
@@ -214,8 +214,8 @@ end
 -- The chain fields of a retry's or cron run's WorkflowExecutionStarted, before the chain's
 -- template (ctpl): the JSON of the new run's attributes.
 local function chain_attrs(run_id, initiator, attempt, extra)
-  local tpl = redis.call('HGET', K_STATE, 'ctpl') or '{}'
-  local parts = jobj('attempt', jint(attempt), 'firstExecutionRunId', jstr(redis.call('HGET', K_STATE, 'frst') or RUN_ID),
+  local tpl = rcall('HGET', K_STATE, 'ctpl') or '{}'
+  local parts = jobj('attempt', jint(attempt), 'firstExecutionRunId', jstr(rcall('HGET', K_STATE, 'frst') or RUN_ID),
     'randomnessSeed', jstr(string.sub(redis.sha1hex('seed:' .. run_id), 1, 16)),
     'originalExecutionRunId', jstr(run_id), 'continuedExecutionRunId', jstr(RUN_ID), 'initiator', jstr(initiator),
     'continuedFailure', extra.failure, 'lastCompletionResult', extra.result)
@@ -253,7 +253,7 @@ function RUNS.finish_run(status, etype, attrs, meta, f)
     create_next_run(meta.rid, { attrs = meta.attrs, type = meta.type, tq = meta.tq, wfto = meta.wfto, rto = meta.rto or 0,
       backoff = math.max(meta.bof or 0, spacing), chain = chain, updates = updates })
     close_run(status, etype, attrs)
-    redis.call('HSET', K_WID, 'run', meta.rid, 'status', 'RUNNING')
+    rcall('HSET', K_WID, 'run', meta.rid, 'status', 'RUNNING')
     return
   end
   local retryState, backoff = 'RETRY_POLICY_NOT_SET', nil
@@ -261,9 +261,9 @@ function RUNS.finish_run(status, etype, attrs, meta, f)
   local initiator, extra, attempt = nil, {}, 1
   if retryState == 'IN_PROGRESS' then
     initiator = 'RETRY'
-    attempt = (tonumber(redis.call('HGET', K_STATE, 'att')) or 1) + 1
+    attempt = (tonumber(rcall('HGET', K_STATE, 'att')) or 1) + 1
   elseif status == 'COMPLETED' or status == 'FAILED' or status == 'TIMED_OUT' then
-    local crn = redis.call('HGET', K_STATE, 'crn')
+    local crn = rcall('HGET', K_STATE, 'crn')
     if crn then
       backoff = cron_backoff(crn, getn('start'))
       if backoff then initiator = 'CRON_SCHEDULE' end
@@ -286,10 +286,10 @@ function RUNS.finish_run(status, etype, attrs, meta, f)
     chain.lcr = string.match(attrs, '^{"result":(.*),"workflowTaskCompletedEventId":%d+}$')
     extra.failure = nil
   end
-  extra.result = chain.lcr or redis.call('HGET', K_STATE, 'lcr') or nil
+  extra.result = chain.lcr or rcall('HGET', K_STATE, 'lcr') or nil
   if initiator == 'CRON_SCHEDULE' then extra.failure = status ~= 'COMPLETED' and extra.failure or nil end
   create_next_run(run_id, { attrs = chain_attrs(run_id, initiator, attempt, extra), att = attempt, backoff = backoff,
     chain = chain })
   close_run(status, etype, string.sub(attrs, 1, #attrs - 1) .. ',"newExecutionRunId":' .. jstr(run_id) .. '}')
-  redis.call('HSET', K_WID, 'run', run_id, 'status', 'RUNNING')
+  rcall('HSET', K_WID, 'run', run_id, 'status', 'RUNNING')
 end

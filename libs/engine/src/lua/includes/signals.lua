@@ -17,7 +17,7 @@
 local function signal_run(attrs)
   local request = string.match(attrs, '"requestId":"([^"]+)"')
   if request then
-    if redis.call('HSETNX', K_STATE, 'r:' .. request, '1') == 0 then return false end
+    if rcall('HSETNX', K_STATE, 'r:' .. request, '1') == 0 then return false end
   end
   record('WorkflowExecutionSignaled', attrs, NOW, false)
   ensure_wft()

@@ -113,8 +113,9 @@ local RUN_ID, CHANNEL, NOW, REAL_NOW
 -- the workflow must see (ensure_wft, workflow-task.lua); APPENDED: nil, or the entries appended
 -- (history.lua).
 local state, dirty, DISPATCH, WITHDRAW, WFT_NEEDED, APPENDED
--- Numbers read from the state's text by getn, by that text.
-local parsed
+-- numeric: the fields of state holding a number (set, not formatted yet); parsed: numbers read
+-- from the state's text by getn, by that text.
+local numeric, parsed
 
 -- Points the run keys at a run of the call's shard (keys.ts lays them out).
 local function bind_run_keys(run_id)
@@ -155,45 +156,58 @@ local FIELDS = { 'status', 'last', 'wid', 'type', 'tq', 'start', 'close', 'wfto'
 -- is read by name.
 local READ_WHOLE_MAX_FIELDS = 64
 local function load_state()
-  state = {}
-  local size = redis.call('HLEN', K_STATE)
+  state, numeric = {}, {}
+  local size = rcall('HLEN', K_STATE)
   -- A run being created has no hash yet.
   if size == 0 then return end
   if size <= READ_WHOLE_MAX_FIELDS then
-    local flat = redis.call('HGETALL', K_STATE)
+    local flat = rcall('HGETALL', K_STATE)
     for i = 1, #flat, 2 do state[flat[i]] = flat[i + 1] end
     return
   end
-  local values = redis.call('HMGET', K_STATE, unpack(FIELDS))
+  local values = rcall('HMGET', K_STATE, unpack(FIELDS))
   for i, field in ipairs(FIELDS) do state[field] = values[i] or false end
 end
--- A number set is kept as a number until it is read as text or written: a field set several times
--- in a call (last and hsz, for every event appended) is formatted once.
+-- A number set is kept as a number (its field in `numeric`) until it is read as text or written:
+-- a field set several times in a call (last and hsz, for every event appended) is formatted
+-- once. `numeric` is looked up rather than calling type(): get is the scripts' most frequent call.
 local function get(field)
   if not state then load_state() end
   local value = state[field]
-  if type(value) == 'number' then
+  if numeric[field] then
     value = jint(value)
     state[field] = value
+    numeric[field] = nil
   end
   return value
 end
 -- tonumber of a string runs strtod twice (lbaselib): each text read as a number is parsed once a
--- call (parsed, keyed by the text; begin_run resets it).
+-- call (parsed, keyed by the text, false for text that is no number; begin_run resets it).
+local function parse(text)
+  local n = parsed[text]
+  if n == nil and text then
+    n = tonumber(text) or false
+    parsed[text] = n
+  end
+  return n
+end
 local function getn(field)
   if not state then load_state() end
   local value = state[field]
-  local n = parsed[value]
-  if n then return n end
-  n = tonumber(value) or 0
-  if value then parsed[value] = n end
-  return n
+  if numeric[field] then return value end
+  return parse(value) or 0
 end
 -- A field set to the value it holds is not written again.
 local function set(field, value)
   if not state then load_state() end
   local held = state[field]
-  if held == value or (held and type(value) == 'number' and tonumber(held) == value) then return end
+  if held == value then return end
+  if type(value) == 'number' then
+    if held and not numeric[field] and parse(held) == value then return end
+    numeric[field] = true
+  else
+    numeric[field] = nil
+  end
   state[field] = value
   dirty[field] = true
 end
@@ -202,9 +216,9 @@ local function flush_state()
   for field in pairs(dirty) do
     local value = state[field]
     args[#args + 1] = field
-    args[#args + 1] = type(value) == 'number' and jint(value) or value
+    args[#args + 1] = numeric[field] and jint(value) or value
   end
-  if #args > 0 then redis.call('HSET', K_STATE, unpack(args)) end
+  if #args > 0 then rcall('HSET', K_STATE, unpack(args)) end
   dirty = {}
 end
 local function running() return get('status') == 'RUNNING' end
@@ -221,18 +235,18 @@ end
 -- Pending activities (K_ACTS) and timers (t:<id>)
 --------------------------------------------------------------------------------------------------
 local function load_activity(sid)
-  local raw = redis.call('HGET', K_ACTS, sid)
+  local raw = rcall('HGET', K_ACTS, sid)
   if not raw then return nil end
   return cjson.decode(raw)
 end
 -- Returns the JSON written (an eager start's reply carries it too).
 local function save_activity(sid, act)
   local json = cjson.encode(act)
-  redis.call('HSET', K_ACTS, sid, json)
+  rcall('HSET', K_ACTS, sid, json)
   return json
 end
-local function delete_activity(sid) redis.call('HDEL', K_ACTS, sid) end
+local function delete_activity(sid) rcall('HDEL', K_ACTS, sid) end
 
-local function load_timer(id) return redis.call('HGET', K_STATE, 't:' .. id) end
-local function save_timer(id, timerId) redis.call('HSET', K_STATE, 't:' .. id, timerId) end
-local function delete_timer(id) redis.call('HDEL', K_STATE, 't:' .. id) end
+local function load_timer(id) return rcall('HGET', K_STATE, 't:' .. id) end
+local function save_timer(id, timerId) rcall('HSET', K_STATE, 't:' .. id, timerId) end
+local function delete_timer(id) rcall('HDEL', K_STATE, 't:' .. id) end

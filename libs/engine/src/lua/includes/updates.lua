@@ -28,13 +28,13 @@
 --- @include "workflow-task"
 
 local function load_update(uid)
-  local raw = redis.call('HGET', K_STATE, 'u:' .. uid)
+  local raw = rcall('HGET', K_STATE, 'u:' .. uid)
   if not raw then return nil end
   return cjson.decode(raw)
 end
 local function save_update(uid, u)
-  redis.call('HSET', K_STATE, 'u:' .. uid, cjson.encode(u))
-  redis.call('PUBLISH', CHANNEL .. ':updates', RUN_ID .. '|' .. uid)
+  rcall('HSET', K_STATE, 'u:' .. uid, cjson.encode(u))
+  rcall('PUBLISH', CHANNEL .. ':updates', RUN_ID .. '|' .. uid)
 end
 
 -- The ids of admitted updates no workflow task has accepted or rejected yet, in admission order.
@@ -80,7 +80,7 @@ local function settle_updates()
   if #admitted > 0 then set_admitted_updates({}) end
   if getn('uacc') == 0 then return end
   set('uacc', 0)
-  local fields = redis.call('HKEYS', K_STATE)
+  local fields = rcall('HKEYS', K_STATE)
   for _, field in ipairs(fields) do
     if string.sub(field, 1, 2) == 'u:' then
       local uid = string.sub(field, 3)

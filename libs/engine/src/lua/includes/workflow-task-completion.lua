@@ -54,7 +54,7 @@ local COMMANDS = {
         'latestCancelRequestedEventId', jint(id), 'scheduledEventId', jint(meta.sid), 'identity', '""'))
     else
       save_activity(meta.sid, act)
-      redis.call('PUBLISH', CHANNEL .. ':worker:' .. act.wkr, RUN_ID .. '|' .. meta.sid .. '|' .. act.att)
+      rcall('PUBLISH', CHANNEL .. ':worker:' .. act.wkr, RUN_ID .. '|' .. meta.sid .. '|' .. act.att)
     end
   end },
   WorkflowExecutionUpdateAccepted = { update = true, apply = function(id, meta) accept_update(meta.uid, id) end },
@@ -156,7 +156,7 @@ local function complete_workflow_task(A, unarmed)
     -- The next task at once, to this worker, which keeps waiting for its local activities.
     WFT_NEEDED = true
     if ensure_wft({ worker = worker, identity = identity }) then
-      local events = redis.call('XRANGE', K_HIST, completed .. '-0', '+')
+      local events = rcall('XRANGE', K_HIST, completed .. '-0', '+')
       return 1, get('last'), STARTED, 0, { get('wtok'), get('watt'), get('wstd'), events, update_requests() }
     end
   end

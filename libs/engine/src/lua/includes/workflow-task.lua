@@ -11,7 +11,7 @@
 -- expired; a task is never routed to the sticky queue of a worker known to be gone.
 local function worker_live(worker)
   -- A dead worker's entry ("d<lease>", while a sweeper recovers it) is not a number.
-  local expiry = tonumber(redis.call('HGET', K_TAG .. ':workers', worker) or '')
+  local expiry = tonumber(rcall('HGET', K_TAG .. ':workers', worker) or '')
   return expiry ~= nil and expiry >= REAL_NOW
 end
 
