@@ -263,7 +263,7 @@ function RUNS.finish_run(status, etype, attrs, meta, f)
     initiator = 'RETRY'
     attempt = (tonumber(rcall('HGET', K_STATE, 'att')) or 1) + 1
   elseif status == 'COMPLETED' or status == 'FAILED' or status == 'TIMED_OUT' then
-    local crn = rcall('HGET', K_STATE, 'crn')
+    local crn = get_chain_field('crn')
     if crn then
       backoff = cron_backoff(crn, getn('start'))
       if backoff then initiator = 'CRON_SCHEDULE' end

@@ -114,8 +114,9 @@ local RUN_ID, CHANNEL, NOW, REAL_NOW
 -- (history.lua).
 local state, dirty, DISPATCH, WITHDRAW, WFT_NEEDED, APPENDED
 -- numeric: the fields of state holding a number (set, not formatted yet); parsed: numbers read
--- from the state's text by getn, by that text.
-local numeric, parsed
+-- from the state's text by getn, by that text; state_whole: the hash was read whole (HGETALL), so
+-- a field state lacks, the hash lacks too.
+local numeric, parsed, state_whole
 
 -- Points the run keys at a run of the call's shard (keys.ts lays them out).
 local function bind_run_keys(run_id)
@@ -156,7 +157,7 @@ local FIELDS = { 'status', 'last', 'wid', 'type', 'tq', 'start', 'close', 'wfto'
 -- is read by name.
 local READ_WHOLE_MAX_FIELDS = 64
 local function load_state()
-  state, numeric = {}, {}
+  state, numeric, state_whole = {}, {}, true
   local size = rcall('HLEN', K_STATE)
   -- A run being created has no hash yet.
   if size == 0 then return end
@@ -165,6 +166,7 @@ local function load_state()
     for i = 1, #flat, 2 do state[flat[i]] = flat[i + 1] end
     return
   end
+  state_whole = false
   local values = rcall('HMGET', K_STATE, unpack(FIELDS))
   for i, field in ipairs(FIELDS) do state[field] = values[i] or false end
 end
@@ -222,6 +224,13 @@ local function flush_state()
   dirty = {}
 end
 local function running() return get('status') == 'RUNNING' end
+-- A field set through set() but not among FIELDS (a chain field: run-start.lua): from the state
+-- when it was read whole, else by name. Nil or false when the run has none.
+local function get_chain_field(field)
+  if not state then load_state() end
+  if state_whole then return get(field) end
+  return rcall('HGET', K_STATE, field)
+end
 
 -- Points the call at another run of the call's shard (the same slot): its keys are built on the
 -- shard prefix. What was set for the run the call pointed at before is written first.
