@@ -35,6 +35,22 @@ export interface OutcomeEncoding {
  * does. `subject` names the activity in that message (`Activity <type>`), followed by `result` or
  * `failure`.
  */
+/**
+ * {@link encodeActivityOutcome}'s answer without a promise where none is needed: a result with no
+ * codecs to run, within the payload limit (most attempts). Undefined when the outcome must be
+ * encoded the async way.
+ */
+export function encodedResultAtOnce(outcome: ActivityOutcome, subject: string, encoding: OutcomeEncoding): ActivityOutcome | undefined {
+  if (outcome.kind !== 'completed' || !encoding.codecs.empty) return undefined;
+  try {
+    checkPayloadSize(outcome.result, `${subject} result`, encoding.limits, encoding.logger);
+  } catch (error) {
+    if (error instanceof PayloadSizeError) return undefined;
+    throw error;
+  }
+  return outcome;
+}
+
 export async function encodeActivityOutcome(outcome: ActivityOutcome, subject: string, encoding: OutcomeEncoding): Promise<ActivityOutcome> {
   const { codecs, failures, limits, logger } = encoding;
   try {

@@ -10,7 +10,8 @@ import type {
   WorkflowTaskStart,
 } from '@durabull/engine';
 import { ActivityContext, CompleteAsyncError } from '../activity/context';
-import { encodeActivityOutcome, encodeResult, failureFacts } from '../activity/outcome';
+import { encodeActivityOutcome, encodedResultAtOnce, encodeResult, failureFacts } from '../activity/outcome';
+import type { OutcomeEncoding } from '../activity/outcome';
 import { encodeTaskToken } from '../activity/task-token';
 import type { ActivityInfo } from '../activity/context';
 import type { RegisteredActivity } from '../definitions/activity';
@@ -311,7 +312,7 @@ export class ActivityTaskRunner {
     const reserving = this.eagerWorkflowTasks?.reserve();
     let eager = (typeof reserving === 'object' ? await reserving : reserving) ? this.eagerWorkflowTasks : undefined;
     try {
-      const encoded = await this.encodeOutcome(outcome, activity.activityType);
+      const encoded = this.encodedAtOnce(outcome, activity.activityType) ?? (await this.encodeOutcome(outcome, activity.activityType));
       const details = running.hasUnsentDetails ? await running.takeUnsentDetails() : undefined;
       // The first attempt's result and the workflow task it wakes, in one round trip. (A retry's
       // ActivityTaskStarted carries the last failure, which this worker cannot predict.)
@@ -342,8 +343,17 @@ export class ActivityTaskRunner {
 
   /** The outcome as stored: encoded by the codecs and within the payload limit (see {@link encodeActivityOutcome}). */
   private encodeOutcome(outcome: ActivityOutcome, activityType: string): Promise<ActivityOutcome> {
+    return encodeActivityOutcome(outcome, `Activity ${activityType}`, this.outcomeEncoding());
+  }
+
+  /** {@link encodeOutcome} without a promise, or undefined where the outcome needs one ({@link encodedResultAtOnce}). */
+  private encodedAtOnce(outcome: ActivityOutcome, activityType: string): ActivityOutcome | undefined {
+    return encodedResultAtOnce(outcome, `Activity ${activityType}`, this.outcomeEncoding());
+  }
+
+  private outcomeEncoding(): OutcomeEncoding {
     const { codecs, failures, logger } = this.settings;
-    return encodeActivityOutcome(outcome, `Activity ${activityType}`, { codecs, failures, logger, limits: this.engine.limits });
+    return { codecs, failures, logger, limits: this.engine.limits };
   }
 
   /**

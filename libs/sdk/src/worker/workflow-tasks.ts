@@ -73,7 +73,8 @@ export class WorkflowTaskRunner {
    * is started as any other.
    */
   async run(task: WorkflowTaskJobData): Promise<void> {
-    await this.slots.acquire();
+    // A free slot is taken without a promise.
+    if (!this.slots.tryAcquire()) await this.slots.acquire();
     try {
       const fromJob = task.history && !this.cache.peek(task.runId) && this.engine.workflowTaskFromJob(task, this.settings.identity);
       if (fromJob && (await this.execute(task, fromJob, undefined)) !== 'stale') return;

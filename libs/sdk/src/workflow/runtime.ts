@@ -84,6 +84,11 @@ function endOfTurn(): Promise<void> {
   ));
 }
 
+/** What a workflow task's activation threw, as the task's failure. */
+function asTaskFailure(err: unknown): WorkflowTaskFailure {
+  return err instanceof WorkflowTaskFailure ? err : new WorkflowTaskFailure(err);
+}
+
 /**
  * When a queued job runs within an activation: `init` (the workflow instance is created) first,
  * then `message` (signals and updates, in history order, so that handlers run before the run
@@ -314,18 +319,35 @@ export class WorkflowRuntime {
    * commands stay pending (local activities may add to them) until {@link takeCommands}.
    * @throws WorkflowTaskFailure (nondeterminism, a bug in workflow code, an unknown event type).
    */
-  async activateTask(events: HistoryEvent[], taskStartTime: number, updates: readonly UpdateRequest[] = []): Promise<void> {
+  activateTask(events: HistoryEvent[], taskStartTime: number, updates: readonly UpdateRequest[] = []): Promise<void> {
     this.updates.takeRejections();
     try {
-      // A cached run's next task shows no completed task to replay: its events apply without an await.
-      if (events.some((_, i) => completesTask(events, i))) await this.replayHistory(events);
-      else for (const event of events) this.applyHistoryEvent(event);
-      // The update requests this task delivers (input decoded), after the events' messages.
-      for (const request of updates) this.enqueueUpdate({ ...request, live: true });
+      // A cached run's next task shows no completed task to replay: its events apply at once, and
+      // the activation's promise is returned with one catch, not awaited in an async frame (two).
+      if (events.some((_, i) => completesTask(events, i))) return this.replayAndActivate(events, taskStartTime, updates);
+      for (const event of events) this.applyHistoryEvent(event);
+      this.enqueueUpdates(updates);
+      return this.activate(taskStartTime, false).catch((err: unknown) => {
+        throw asTaskFailure(err);
+      });
+    } catch (err) {
+      return Promise.reject(asTaskFailure(err));
+    }
+  }
+
+  private async replayAndActivate(events: HistoryEvent[], taskStartTime: number, updates: readonly UpdateRequest[]): Promise<void> {
+    try {
+      await this.replayHistory(events);
+      this.enqueueUpdates(updates);
       await this.activate(taskStartTime, false);
     } catch (err) {
-      throw err instanceof WorkflowTaskFailure ? err : new WorkflowTaskFailure(err);
+      throw asTaskFailure(err);
     }
+  }
+
+  /** The update requests a task delivers (input decoded), after its events' messages. */
+  private enqueueUpdates(updates: readonly UpdateRequest[]): void {
+    for (const request of updates) this.enqueueUpdate({ ...request, live: true });
   }
 
   /** The second half of {@link runTask}: the task's commands, as events to append after WorkflowTaskCompleted. */
