@@ -876,14 +876,14 @@ export class Engine {
   ): Promise<RunReply> {
     const { shard, keys: keyList } = this.keys.runScriptKeys(ref.workflowId, ref.runId);
     const argv = [ref.runId, this.keys.channelPrefix, ...args];
-    // One promise derived from the call's, not an async frame (two): BENCHMARKS.md, "Fewer
-    // promises per transition".
+    // One promise derived from the call's, not an async frame (two): every promise costs a worker
+    // (BENCHMARKS.md, "Two keys per transition, and fewer promises in the worker").
     const call = this.durability ? this.replicated(script, ref, keyList, argv) : this.scripts.call(script, keyList, argv);
-    return call.then((raw) => this.committed(script, shard, parseRunReply(raw), firstTaskHistory));
+    return call.then((raw) => this.afterCommit(script, shard, parseRunReply(raw), firstTaskHistory));
   }
 
   /** What follows a committed transition: the clock, crash points, and the tasks it queued or withdrew. */
-  private committed(script: string, shard: number, reply: RunReply, firstTaskHistory: boolean): RunReply | Promise<RunReply> {
+  private afterCommit(script: string, shard: number, reply: RunReply, firstTaskHistory: boolean): RunReply | Promise<RunReply> {
     this.clock.observe(reply.now);
     for (const committed of COMMITTED[script] ?? [script]) crashPoint(`afterCommit:${committed}`);
     if (reply.dispatch.length === 0 && reply.withdraw.length === 0) return reply;

@@ -155,7 +155,7 @@ export class ScriptRunner {
   /**
    * Runs a script by name: `KEYS` then `ARGV`. The usual call is one `FCALL` and one promise
    * derived from its reply, without an async frame: a worker pays for every promise it makes
-   * (BENCHMARKS.md, "Fewer promises per transition").
+   * (BENCHMARKS.md, "Two keys per transition, and fewer promises in the worker").
    */
   call(name: string, keys: string[], args: Array<string | number>): Promise<unknown> {
     if (this.useEval) return this.callEval(name, keys, args);
@@ -314,9 +314,10 @@ export interface RunReply {
 }
 
 export function parseRunReply(raw: unknown): RunReply {
-  const [code, now, dispatch, withdraw, ...extra] = raw as [number, string, string[], string[], ...unknown[]];
+  // An empty dispatch or withdraw list comes as nil (lifecycle.lua's reply says why).
+  const [code, now, dispatch, withdraw, ...extra] = raw as [number, string, string[] | null, string[] | null, ...unknown[]];
   const pairs: RunReply['dispatch'] = [];
-  for (let i = 0; i < dispatch.length; i += 2) pairs.push({ member: dispatch[i]!, due: Number(dispatch[i + 1]) });
-  return { code, now: Number(now), dispatch: pairs, withdraw, extra };
+  if (dispatch) for (let i = 0; i < dispatch.length; i += 2) pairs.push({ member: dispatch[i]!, due: Number(dispatch[i + 1]) });
+  return { code, now: Number(now), dispatch: pairs, withdraw: withdraw ?? [], extra };
 }
 

@@ -194,5 +194,7 @@ local function reply(code, ...)
   end
   flush_state()
   if closed then compact_closed_run() end
-  return { code, jint(NOW), DISPATCH, WITHDRAW, ... }
+  -- An empty list goes as false (nil to the caller): Redis converts every table of a reply by
+  -- looking up seven special fields in it first (err, ok, double, map, ...).
+  return { code, jint(NOW), #DISPATCH > 0 and DISPATCH or false, #WITHDRAW > 0 and WITHDRAW or false, ... }
 end

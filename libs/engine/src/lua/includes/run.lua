@@ -1,5 +1,7 @@
 --[[
   The run state machine shared by every run-scoped script, by concern:
+    globals        redis.call (rcall), cjson, string, type, tonumber, ... as locals, bound by
+                   bind_globals(), every script's first statement (scripts.ts)
     clock          now_ms(tag): the namespace's time (Redis server time, plus a test clock offset)
     json           jstr, jint, jobj: attributes assembled from pre-encoded parts
     state          the call (begin_run, the keys, reply codes) and the run state hash, with the
