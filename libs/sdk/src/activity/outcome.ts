@@ -30,12 +30,6 @@ export interface OutcomeEncoding {
 }
 
 /**
- * The outcome as stored: encoded by the codecs and within the payload limit. A result or failure
- * over the limit becomes a non-retryable `ServerError` failure saying so, as Temporal's server
- * does. `subject` names the activity in that message (`Activity <type>`), followed by `result` or
- * `failure`.
- */
-/**
  * {@link encodeActivityOutcome}'s answer without a promise where none is needed: a result with no
  * codecs to run, within the payload limit (most attempts). Undefined when the outcome must be
  * encoded the async way.
@@ -51,6 +45,12 @@ export function encodedResultAtOnce(outcome: ActivityOutcome, subject: string, e
   return outcome;
 }
 
+/**
+ * The outcome as stored: encoded by the codecs and within the payload limit. A result or failure
+ * over the limit becomes a non-retryable `ServerError` failure saying so, as Temporal's server
+ * does. `subject` names the activity in that message (`Activity <type>`), followed by `result` or
+ * `failure`.
+ */
 export async function encodeActivityOutcome(outcome: ActivityOutcome, subject: string, encoding: OutcomeEncoding): Promise<ActivityOutcome> {
   const { codecs, failures, limits, logger } = encoding;
   try {
