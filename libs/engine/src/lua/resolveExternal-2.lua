@@ -54,21 +54,13 @@ if not get('status') then return finish(0) end
 -- A run that closed since it sent the message has nothing left to tell.
 if not running() then return reply(0) end
 
-local delivered = outcome == 'delivered'
-if kind == 'signal' then
-  if delivered then
-    record('ExternalWorkflowExecutionSignaled', jobj('initiatedEventId', id, 'workflowExecution', target), NOW, false)
-  else
-    record('SignalExternalWorkflowExecutionFailed', jobj('cause', '"EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND"',
-      'initiatedEventId', id, 'workflowExecution', target), NOW, false)
-  end
+-- The message's outcome event: delivered, or failed (its target was not found).
+local events = kind == 'signal' and { 'ExternalWorkflowExecutionSignaled', 'SignalExternalWorkflowExecutionFailed' }
+  or { 'ExternalWorkflowExecutionCancelRequested', 'RequestCancelExternalWorkflowExecutionFailed' }
+if outcome == 'delivered' then
+  record(events[1], jobj('initiatedEventId', id, 'workflowExecution', target), NOW, false)
 else
-  if delivered then
-    record('ExternalWorkflowExecutionCancelRequested', jobj('initiatedEventId', id, 'workflowExecution', target), NOW, false)
-  else
-    record('RequestCancelExternalWorkflowExecutionFailed', jobj('cause', '"EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND"',
-      'initiatedEventId', id, 'workflowExecution', target), NOW, false)
-  end
+  record(events[2], jobj('cause', '"EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND"', 'initiatedEventId', id, 'workflowExecution', target), NOW, false)
 end
 ensure_wft()
 return reply(1)
