@@ -41,7 +41,7 @@ export interface SizeProfile {
 export const SIZES: Record<Size, SizeProfile> = {
   full: {
     latency: { runs: 1000, reps: 5, warmup: 50 },
-    throughput: { workflows: 2000, reps: 9, warmup: 2000, processes: [1, 2] },
+    throughput: { workflows: 2000, reps: 21, warmup: 2000, processes: [1, 2] },
     fanout: { activities: 100, reps: 30, warmup: 3 },
     longHistory: { activities: 1000, reps: 5, window: 100 },
     openWorkflows: { workflows: 10_000, sleep: '60s', warmup: 20 },
