@@ -9,8 +9,8 @@ import path from 'node:path';
 import { SCENARIO_NAMES } from './config';
 import { profilingFlags } from './hosts';
 import { parseCli } from './main';
-import { renderReport } from './report';
-import type { BenchReport } from './report';
+import { evaluateTargets, renderReport } from './report';
+import type { BenchReport, ScenarioResult } from './report';
 import { runBench } from './run';
 import type { ClusterNodeLoad } from './scenarios/cluster';
 import { percentile, summarize } from './stats';
@@ -165,6 +165,23 @@ describe('the benchmark helpers', () => {
     expect(parseCli(['--durability', 'always']).durability).toBe('always');
     expect(() => parseCli(['--durability', 'sometimes'])).toThrow(new TypeError('--durability must be always or everysec, got "sometimes"'));
   });
+
+  it("checks the durable mode's latency target only when every write is fsynced", () => {
+    const latency = (ratio: number): ScenarioResult => ({
+      scenario: 'latency',
+      title: 'latency',
+      parameters: {},
+      rows: [{ key: 'latency.p50', metric: 'latency p50', unit: 'ms', durabull: ratio, baseline: 1, ratio }],
+      details: {},
+      durationMs: 1,
+    });
+    const verdicts = (ratio: number, durability?: 'always' | 'everysec') =>
+      evaluateTargets([latency(ratio)], durability).map((target) => `${target.id} ${target.pass ? 'PASS' : 'FAIL'}`);
+    expect(verdicts(1.2)).toEqual(['latency-p50 PASS']);
+    expect(verdicts(1.2, 'everysec')).toEqual(['latency-p50 PASS']);
+    expect(verdicts(1.2, 'always')).toEqual(['latency-p50 PASS', 'latency-p50-fsync-always FAIL']);
+    expect(verdicts(1, 'always')).toEqual(['latency-p50 PASS', 'latency-p50-fsync-always PASS']);
+  });
 });
 
 describe('the durable mode at its tiny size', () => {
@@ -179,6 +196,12 @@ describe('the durable mode at its tiny size', () => {
     expect(aof.durabull).toBeGreaterThan(1000);
     expect(aof.baseline).toBeGreaterThan(1000);
     expect(renderReport(report)).toContain('Durable mode: every scenario on a redis-server of the benchmark\'s own with appendonly yes, appendfsync always');
+    // With every write fsynced the latency target is the durable mode's: p50 at most the chain's.
+    expect(report.targets.map((target) => [target.id, target.limit])).toEqual([
+      ['latency-p50', 1.5],
+      ['latency-p50-fsync-always', 1],
+    ]);
+    expect(report.targets[1]!.value).toBe(p50.ratio);
   }, 90_000);
 });
 

@@ -116,7 +116,7 @@ async function main(): Promise<number> {
   if (cli.from) {
     // Targets judged again, against today's limits, on the figures the report holds.
     const report = JSON.parse(readFileSync(cli.from, 'utf8')) as BenchReport;
-    console.log(renderReport({ ...report, targets: evaluateTargets(report.scenarios) }, cli.markdown));
+    console.log(renderReport({ ...report, targets: evaluateTargets(report.scenarios, report.durability) }, cli.markdown));
     return 0;
   }
   // DURABULL_LOG_LEVEL is left alone: a benchmark should show what the workers warn about.

@@ -109,7 +109,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
       machine,
       tuning: { ...TUNING },
       scenarios,
-      targets: evaluateTargets(scenarios),
+      targets: evaluateTargets(scenarios, options.durability),
     };
     if (options.out) {
       mkdirSync(path.dirname(options.out), { recursive: true });
