@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { SCENARIO_NAMES } from './config';
+import type { DurabilityPolicy } from './durable-redis';
 import { profilingFlags } from './hosts';
 import { parseCli } from './main';
 import { evaluateTargets, renderReport } from './report';
@@ -175,7 +176,7 @@ describe('the benchmark helpers', () => {
       details: {},
       durationMs: 1,
     });
-    const verdicts = (ratio: number, durability?: 'always' | 'everysec') =>
+    const verdicts = (ratio: number, durability?: DurabilityPolicy) =>
       evaluateTargets([latency(ratio)], durability).map((target) => `${target.id} ${target.pass ? 'PASS' : 'FAIL'}`);
     expect(verdicts(1.2)).toEqual(['latency-p50 PASS']);
     expect(verdicts(1.2, 'everysec')).toEqual(['latency-p50 PASS']);
